@@ -84,7 +84,10 @@ pub trait KmsBackend: Send + Sync + core::fmt::Debug {
         let _ = ciphertext;
         Err(Error::invalid(
             "key",
-            format!("ciphertexts of the {} backend do not name their key; pass --key", self.name()),
+            format!(
+                "ciphertexts of the {} backend do not name their key; pass --key",
+                self.name()
+            ),
         ))
     }
 
@@ -107,7 +110,11 @@ pub trait KmsBackend: Send + Sync + core::fmt::Debug {
     }
 
     /// Enables, disables, schedules or cancels deletion.
-    async fn change_state(&self, key: &KeyMetadata, change: StateChange) -> Result<Arc<KeyMetadata>> {
+    async fn change_state(
+        &self,
+        key: &KeyMetadata,
+        change: StateChange,
+    ) -> Result<Arc<KeyMetadata>> {
         let _ = (key, change);
         unsupported(self, "changing key state")
     }

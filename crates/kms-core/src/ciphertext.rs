@@ -98,7 +98,9 @@ impl CiphertextHeader {
             ));
         }
         if blob[3] != FORMAT_VERSION {
-            return Err(Error::InvalidCiphertext("unknown ciphertext format version"));
+            return Err(Error::InvalidCiphertext(
+                "unknown ciphertext format version",
+            ));
         }
         let algorithm = CiphertextAlgorithm::from_byte(blob[4])
             .ok_or(Error::InvalidCiphertext("unknown ciphertext algorithm"))?;
@@ -116,7 +118,9 @@ impl CiphertextHeader {
             CiphertextAlgorithm::Aes128Gcm | CiphertextAlgorithm::Aes256Gcm
         ) && body.len() < NONCE_LEN + TAG_LEN
         {
-            return Err(Error::InvalidCiphertext("truncated: the body is shorter than nonce and tag"));
+            return Err(Error::InvalidCiphertext(
+                "truncated: the body is shorter than nonce and tag",
+            ));
         }
         Ok((
             Self {
@@ -153,8 +157,9 @@ pub fn from_text_or_binary(input: &[u8]) -> Result<Vec<u8>> {
     if input.starts_with(MAGIC) {
         return Ok(input.to_vec());
     }
-    let s = core::str::from_utf8(input)
-        .map_err(|_| Error::InvalidCiphertext("neither kms:v1: text nor a binary KMS ciphertext"))?;
+    let s = core::str::from_utf8(input).map_err(|_| {
+        Error::InvalidCiphertext("neither kms:v1: text nor a binary KMS ciphertext")
+    })?;
     from_text(s)
 }
 

@@ -53,10 +53,16 @@ impl EncryptionContext {
             };
             let (k, v) = (k.trim(), v.trim());
             if k.is_empty() {
-                return Err(Error::invalid("context", format!("{item:?} has an empty key")));
+                return Err(Error::invalid(
+                    "context",
+                    format!("{item:?} has an empty key"),
+                ));
             }
             if map.insert(k.to_string(), v.to_string()).is_some() {
-                return Err(Error::invalid("context", format!("key {k:?} appears twice")));
+                return Err(Error::invalid(
+                    "context",
+                    format!("key {k:?} appears twice"),
+                ));
             }
         }
         Ok(Self(map))
@@ -97,7 +103,11 @@ impl EncryptionContext {
 
     /// The length of the canonical encoding.
     pub fn encoded_len(&self) -> usize {
-        4 + self.0.iter().map(|(k, v)| 8 + k.len() + v.len()).sum::<usize>()
+        4 + self
+            .0
+            .iter()
+            .map(|(k, v)| 8 + k.len() + v.len())
+            .sum::<usize>()
     }
 
     /// The seed form, `k=v,k=v` (for display; not for values holding `,`).

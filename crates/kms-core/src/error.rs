@@ -69,7 +69,9 @@ pub enum Error {
     Concurrent(String),
     /// Decryption failed: wrong key, wrong context, or tampered or truncated ciphertext.
     /// Deliberately carries no detail.
-    #[error("decryption failed: the ciphertext was altered or truncated, or the key or encryption context differs from the one used to encrypt")]
+    #[error(
+        "decryption failed: the ciphertext was altered or truncated, or the key or encryption context differs from the one used to encrypt"
+    )]
     DecryptionFailed,
     /// An imported key material or import token was rejected.
     #[error("import failed: {0}")]

@@ -117,7 +117,9 @@ impl FromStr for KeyState {
             "pendingimport" => Ok(KeyState::PendingImport),
             _ => Err(Error::invalid(
                 "state",
-                format!("unknown state {s:?}; expected Enabled, Disabled, PendingDeletion or PendingImport"),
+                format!(
+                    "unknown state {s:?}; expected Enabled, Disabled, PendingDeletion or PendingImport"
+                ),
             )),
         }
     }
@@ -165,7 +167,9 @@ impl AliasName {
         if !ok {
             return Err(Error::invalid(
                 "alias",
-                format!("{s:?} is not a valid alias; use alias/NAME with letters, digits, '/', '_', '-' or '.' (at most 250)"),
+                format!(
+                    "{s:?} is not a valid alias; use alias/NAME with letters, digits, '/', '_', '-' or '.' (at most 250)"
+                ),
             ));
         }
         Ok(Self(format!("alias/{name}")))
@@ -204,7 +208,10 @@ impl KeyRef {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(Error::invalid("key", "a key id, alias/NAME or backend URI is required"));
+            return Err(Error::invalid(
+                "key",
+                "a key id, alias/NAME or backend URI is required",
+            ));
         }
         if let Some(rest) = s.strip_prefix("local:") {
             return Self::parse(rest.trim_start_matches("//"));
@@ -311,14 +318,14 @@ impl KeyMetadata {
             Operation::GenerateMac | Operation::VerifyMac => Some(KeyUsage::GenerateVerifyMac),
             _ => None,
         };
-        if let Some(usage) = needs {
-            if self.usage != usage {
-                return Err(Error::InvalidKeyUsage {
-                    key: self.key_id,
-                    usage: self.usage,
-                    operation: op,
-                });
-            }
+        if let Some(usage) = needs
+            && self.usage != usage
+        {
+            return Err(Error::InvalidKeyUsage {
+                key: self.key_id,
+                usage: self.usage,
+                operation: op,
+            });
         }
         Ok(())
     }

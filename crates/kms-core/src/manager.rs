@@ -61,7 +61,10 @@ impl KmsManager {
                 let backend = self.by_scheme.get(scheme).ok_or_else(|| {
                     Error::invalid(
                         "key",
-                        format!("no backend is configured for {scheme}:// (configured: {})", self.schemes()),
+                        format!(
+                            "no backend is configured for {scheme}:// (configured: {})",
+                            self.schemes()
+                        ),
                     )
                 })?;
                 if backend.name() == self.default.name() && scheme == self.default.name() {
@@ -84,7 +87,10 @@ impl KmsManager {
         if backend.capabilities().supports(op) {
             Ok(())
         } else {
-            Err(Error::unsupported(backend.name(), op.as_str().replace('_', " ")))
+            Err(Error::unsupported(
+                backend.name(),
+                op.as_str().replace('_', " "),
+            ))
         }
     }
 
@@ -111,7 +117,10 @@ impl KmsManager {
         Self::require(self.default.as_ref(), Operation::CreateKey)?;
         req.validate()?;
         if !self.default.capabilities().key_specs.contains(&req.spec) {
-            return Err(Error::unsupported(self.default.name(), format!("key spec {}", req.spec)));
+            return Err(Error::unsupported(
+                self.default.name(),
+                format!("key spec {}", req.spec),
+            ));
         }
         self.default.create_key(req).await
     }
@@ -141,25 +150,30 @@ impl KmsManager {
                 });
             }
         }
-        if let Some(v) = update.min_decryption_version {
-            if v == 0 || v > meta.current_version {
-                return Err(Error::invalid(
-                    "min_decryption_version",
-                    format!("{v} is outside 1–{} (the newest version)", meta.current_version),
-                ));
-            }
+        if let Some(v) = update.min_decryption_version
+            && (v == 0 || v > meta.current_version)
+        {
+            return Err(Error::invalid(
+                "min_decryption_version",
+                format!(
+                    "{v} is outside 1–{} (the newest version)",
+                    meta.current_version
+                ),
+            ));
         }
         backend.update_key(&meta, update).await
     }
 
     /// Enables a key.
     pub async fn enable_key(&self, key: &KeyRef) -> Result<Arc<KeyMetadata>> {
-        self.change_state(key, Operation::EnableKey, StateChange::Enable).await
+        self.change_state(key, Operation::EnableKey, StateChange::Enable)
+            .await
     }
 
     /// Disables a key.
     pub async fn disable_key(&self, key: &KeyRef) -> Result<Arc<KeyMetadata>> {
-        self.change_state(key, Operation::DisableKey, StateChange::Disable).await
+        self.change_state(key, Operation::DisableKey, StateChange::Disable)
+            .await
     }
 
     /// Schedules a key's destruction after `days` (7–30; 30 when `None`).
@@ -170,14 +184,22 @@ impl KmsManager {
     ) -> Result<Arc<KeyMetadata>> {
         let days = days.unwrap_or(crate::types::DEFAULT_DELETION_WINDOW_DAYS);
         check_deletion_window(days)?;
-        self.change_state(key, Operation::ScheduleKeyDeletion, StateChange::ScheduleDeletion { days })
-            .await
+        self.change_state(
+            key,
+            Operation::ScheduleKeyDeletion,
+            StateChange::ScheduleDeletion { days },
+        )
+        .await
     }
 
     /// Cancels a scheduled deletion; the key becomes `Disabled`.
     pub async fn cancel_key_deletion(&self, key: &KeyRef) -> Result<Arc<KeyMetadata>> {
-        self.change_state(key, Operation::CancelKeyDeletion, StateChange::CancelDeletion)
-            .await
+        self.change_state(
+            key,
+            Operation::CancelKeyDeletion,
+            StateChange::CancelDeletion,
+        )
+        .await
     }
 
     async fn change_state(
@@ -242,7 +264,9 @@ impl KmsManager {
         wrapped: &[u8],
     ) -> Result<Arc<KeyMetadata>> {
         let (backend, meta) = self.resolve(key, Operation::ImportKeyMaterial).await?;
-        backend.import_key_material(&meta, import_token, wrapped).await
+        backend
+            .import_key_material(&meta, import_token, wrapped)
+            .await
     }
 
     /// The public key of an asymmetric key.
@@ -294,7 +318,9 @@ impl KmsManager {
         context: &EncryptionContext,
         key: Option<&KeyRef>,
     ) -> Result<Decrypted> {
-        let (backend, meta) = self.resolve_for_decrypt(ciphertext, key, Operation::Decrypt).await?;
+        let (backend, meta) = self
+            .resolve_for_decrypt(ciphertext, key, Operation::Decrypt)
+            .await?;
         backend.decrypt(&meta, ciphertext, context).await
     }
 
@@ -314,7 +340,10 @@ impl KmsManager {
                     if ct_meta.key_id != meta.key_id {
                         return Err(Error::invalid(
                             "key",
-                            format!("the ciphertext was made with key {}, not {}", ct_meta.key_id, meta.key_id),
+                            format!(
+                                "the ciphertext was made with key {}, not {}",
+                                ct_meta.key_id, meta.key_id
+                            ),
                         ));
                     }
                 }
@@ -338,10 +367,16 @@ impl KmsManager {
             .resolve_for_decrypt(ciphertext, source_key, Operation::ReEncrypt)
             .await?;
         let (dst_backend, dst_meta) = self.resolve(destination_key, Operation::ReEncrypt).await?;
-        let plain = src_backend.decrypt(&src_meta, ciphertext, source_context).await?;
+        let plain = src_backend
+            .decrypt(&src_meta, ciphertext, source_context)
+            .await?;
         Self::check_plaintext_len(&dst_meta, dst_backend.as_ref(), plain.plaintext.len())?;
         dst_backend
-            .encrypt(&dst_meta, plain.plaintext.expose_secret(), destination_context)
+            .encrypt(
+                &dst_meta,
+                plain.plaintext.expose_secret(),
+                destination_context,
+            )
             .await
     }
 
@@ -388,7 +423,9 @@ impl KmsManager {
             });
         }
         let (private, public) = crate::crypto::generate_key_pair(spec)?;
-        let enc = backend.encrypt(&meta, private.expose_secret(), context).await?;
+        let enc = backend
+            .encrypt(&meta, private.expose_secret(), context)
+            .await?;
         Ok(GeneratedDataKeyPair {
             key_id: enc.key_id,
             version: enc.version,
@@ -416,7 +453,11 @@ impl KmsManager {
                 spec: meta.spec,
                 what: format!(
                     "sign with {alg} (it can use: {})",
-                    allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                    allowed
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         }

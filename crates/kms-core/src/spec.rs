@@ -202,7 +202,7 @@ named_enum! {
 
 impl DataKeySpec {
     /// The key length in bytes.
-    pub fn len(&self) -> usize {
+    pub fn byte_len(&self) -> usize {
         match self {
             DataKeySpec::Aes128 => 16,
             DataKeySpec::Aes256 => 32,

@@ -63,7 +63,10 @@ impl CreateKeyRequest {
             });
         }
         if self.origin == KeyOrigin::External {
-            return Err(Error::invalid("origin", "EXTERNAL keys are created in their own backend"));
+            return Err(Error::invalid(
+                "origin",
+                "EXTERNAL keys are created in their own backend",
+            ));
         }
         if let Some(days) = self.rotation_period_days {
             check_rotation_period(days)?;
@@ -116,10 +119,16 @@ pub fn check_deletion_window(days: u32) -> Result<()> {
 pub fn validate_tags(tags: &BTreeMap<String, String>) -> Result<()> {
     for (k, v) in tags {
         if k.is_empty() || k.len() > 128 {
-            return Err(Error::invalid("tag", format!("tag key {k:?} must be 1–128 bytes")));
+            return Err(Error::invalid(
+                "tag",
+                format!("tag key {k:?} must be 1–128 bytes"),
+            ));
         }
         if v.len() > 256 {
-            return Err(Error::invalid("tag", format!("the value of tag {k:?} is longer than 256 bytes")));
+            return Err(Error::invalid(
+                "tag",
+                format!("the value of tag {k:?} is longer than 256 bytes"),
+            ));
         }
     }
     Ok(())
@@ -238,7 +247,7 @@ impl DataKeyLength {
     /// The length in bytes, checked.
     pub fn bytes(&self) -> Result<usize> {
         match self {
-            DataKeyLength::Spec(s) => Ok(s.len()),
+            DataKeyLength::Spec(s) => Ok(s.byte_len()),
             DataKeyLength::Bytes(n @ 1..=crate::MAX_RANDOM_BYTES) => Ok(*n),
             DataKeyLength::Bytes(n) => Err(Error::invalid(
                 "number of bytes",

@@ -16,7 +16,9 @@ use crate::cache::Cache;
 use crate::db::{Dialect, connect, db_err, is_unique_violation};
 use crate::options::StoreOptions;
 use crate::rows::{load_alias, load_key, material_aad, to_ms};
-use crate::seal::{KdfParams, RootKey, Unseal, derive_kek, kek_key, open_with, root_aad, seal_with};
+use crate::seal::{
+    KdfParams, RootKey, Unseal, derive_kek, kek_key, open_with, root_aad, seal_with,
+};
 
 /// The embedded keystore backend.
 pub struct LocalBackend {
@@ -93,7 +95,12 @@ impl LocalBackend {
         let kek = derive_kek(unseal, &salt, kdf)?;
         let mut root_bytes = zeroize::Zeroizing::new([0u8; 32]);
         rng.fill(&mut root_bytes[..])?;
-        let wrapped = seal_with(&kek_key(&kek)?, rng.as_ref(), &root_aad(unseal.method()), &root_bytes[..])?;
+        let wrapped = seal_with(
+            &kek_key(&kek)?,
+            rng.as_ref(),
+            &root_aad(unseal.method()),
+            &root_bytes[..],
+        )?;
         let passphrase = matches!(unseal, Unseal::Passphrase(_));
         let res = sqlx::query(
             "INSERT INTO kms_seal (id, method, kdf_salt, kdf_memory_kib, kdf_iterations, kdf_parallelism, wrapped_root_key, created_at) \
@@ -115,7 +122,8 @@ impl LocalBackend {
                 return Err(Error::Backend {
                     backend: "local",
                     kind: ErrorKind::Conflict,
-                    message: "the key store was initialised concurrently; nothing was changed".into(),
+                    message: "the key store was initialised concurrently; nothing was changed"
+                        .into(),
                     source: None,
                 });
             }
@@ -160,7 +168,10 @@ impl LocalBackend {
 
     /// Unseals with a passphrase or key file. A wrong one is an error and changes nothing.
     pub async fn unseal(&self, unseal: &Unseal) -> Result<()> {
-        let row = self.seal_row().await?.ok_or_else(|| self.not_initialised())?;
+        let row = self
+            .seal_row()
+            .await?
+            .ok_or_else(|| self.not_initialised())?;
         let bad = |e: sqlx::Error| Error::Internal(format!("the seal record is malformed: {e}"));
         let method: String = row.try_get("method").map_err(bad)?;
         if method != unseal.method() {
@@ -169,7 +180,10 @@ impl LocalBackend {
             } else {
                 "a key file (--key-file or KMS_KEY_FILE)"
             };
-            return Err(Error::invalid("unseal", format!("this key store is sealed with {hint}")));
+            return Err(Error::invalid(
+                "unseal",
+                format!("this key store is sealed with {hint}"),
+            ));
         }
         let salt: Option<Vec<u8>> = row.try_get("kdf_salt").map_err(bad)?;
         let num = |c: &str| -> Result<u32> {
@@ -258,7 +272,9 @@ impl LocalBackend {
         let now = self.opts.clock.now();
         if meta.state == KeyState::PendingDeletion && meta.deletion_date.is_some_and(|d| d <= now) {
             self.destroy_due(&id).await?;
-            return Err(Error::NotFound(format!("key {id} (destroyed when its deletion window passed)")));
+            return Err(Error::NotFound(format!(
+                "key {id} (destroyed when its deletion window passed)"
+            )));
         }
         if meta.state == KeyState::Enabled && meta.next_rotation_at.is_some_and(|d| d <= now) {
             return self.rotate(&id, true).await;
@@ -292,14 +308,18 @@ impl LocalBackend {
     /// Destroys every key whose deletion date has passed; returns how many.
     pub async fn purge_due(&self) -> Result<u64> {
         let now = to_ms(self.opts.clock.now());
-        let ids = sqlx::query("SELECT id FROM kms_keys WHERE state = 'PendingDeletion' AND deletion_date <= $1")
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let ids = sqlx::query(
+            "SELECT id FROM kms_keys WHERE state = 'PendingDeletion' AND deletion_date <= $1",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         let mut n = 0;
         for row in ids {
-            let id: String = row.try_get("id").map_err(|e| Error::Internal(e.to_string()))?;
+            let id: String = row
+                .try_get("id")
+                .map_err(|e| Error::Internal(e.to_string()))?;
             self.destroy_due(&id.parse()?).await?;
             n += 1;
         }
@@ -307,18 +327,24 @@ impl LocalBackend {
     }
 
     /// The prepared key of a version, from the cache or unsealed from the database.
-    pub(crate) async fn material(&self, meta: &KeyMetadata, version: u32) -> Result<Arc<PreparedKey>> {
+    pub(crate) async fn material(
+        &self,
+        meta: &KeyMetadata,
+        version: u32,
+    ) -> Result<Arc<PreparedKey>> {
         if let Some(k) = self.cache.material(&meta.key_id, version) {
             return Ok(k);
         }
         let root = self.root()?;
-        let row = sqlx::query("SELECT sealed_material FROM kms_key_versions WHERE key_id = $1 AND version = $2")
-            .bind(meta.key_id.to_string())
-            .bind(i64::from(version))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| Error::NotFound(format!("version {version} of key {}", meta.key_id)))?;
+        let row = sqlx::query(
+            "SELECT sealed_material FROM kms_key_versions WHERE key_id = $1 AND version = $2",
+        )
+        .bind(meta.key_id.to_string())
+        .bind(i64::from(version))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| Error::NotFound(format!("version {version} of key {}", meta.key_id)))?;
         let sealed: Vec<u8> = row
             .try_get("sealed_material")
             .map_err(|e| Error::Internal(format!("stored key version is malformed: {e}")))?;
@@ -331,7 +357,8 @@ impl LocalBackend {
                 ))
             })?;
         let prepared = Arc::new(PreparedKey::new(meta.spec, &material)?);
-        self.cache.put_material(meta.key_id, version, prepared.clone());
+        self.cache
+            .put_material(meta.key_id, version, prepared.clone());
         Ok(prepared)
     }
 
@@ -355,9 +382,18 @@ impl LocalBackend {
     }
 
     /// Seals key material for storage.
-    pub(crate) fn seal_material(&self, id: &KeyId, version: u32, spec: KeySpec, material: &[u8]) -> Result<Vec<u8>> {
-        self.root()?
-            .seal(self.opts.rng.as_ref(), &material_aad(id, version, spec), material)
+    pub(crate) fn seal_material(
+        &self,
+        id: &KeyId,
+        version: u32,
+        spec: KeySpec,
+        material: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.root()?.seal(
+            self.opts.rng.as_ref(),
+            &material_aad(id, version, spec),
+            material,
+        )
     }
 
     /// The time `days` from now.
@@ -369,5 +405,4 @@ impl LocalBackend {
     pub(crate) fn now_ms(&self) -> i64 {
         to_ms(self.opts.clock.now())
     }
-
 }

@@ -30,10 +30,9 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
             reason: "it cannot be reached; check that it runs and the URL".into(),
             source: Some(Box::new(e)),
         },
-        sqlx::Error::Database(ref d) if is_busy(d.message()) => Error::Concurrent(format!(
-            "the key store database (busy: {})",
-            d.message()
-        )),
+        sqlx::Error::Database(ref d) if is_busy(d.message()) => {
+            Error::Concurrent(format!("the key store database (busy: {})", d.message()))
+        }
         other => Error::Backend {
             backend: "local",
             kind: kms_core::ErrorKind::Internal,
@@ -72,7 +71,10 @@ pub(crate) async fn connect(opts: &StoreOptions) -> Result<(AnyPool, Dialect)> {
         ));
     };
     let connect_opts: AnyConnectOptions = opts.url.parse().map_err(|e: sqlx::Error| {
-        Error::invalid("store", format!("bad database URL {}: {e}", opts.redacted_url()))
+        Error::invalid(
+            "store",
+            format!("bad database URL {}: {e}", opts.redacted_url()),
+        )
     })?;
     let pool = AnyPoolOptions::new()
         .max_connections(opts.max_connections)

@@ -72,7 +72,11 @@ impl KmsBackend for LocalBackend {
         self.op_update_key(key, update).await
     }
 
-    async fn change_state(&self, key: &KeyMetadata, change: StateChange) -> Result<Arc<KeyMetadata>> {
+    async fn change_state(
+        &self,
+        key: &KeyMetadata,
+        change: StateChange,
+    ) -> Result<Arc<KeyMetadata>> {
         self.op_change_state(key, change).await
     }
 
@@ -106,7 +110,8 @@ impl KmsBackend for LocalBackend {
         import_token: &str,
         wrapped: &[u8],
     ) -> Result<Arc<KeyMetadata>> {
-        self.op_import_key_material(key, import_token, wrapped).await
+        self.op_import_key_material(key, import_token, wrapped)
+            .await
     }
 
     async fn public_key(&self, key: &KeyMetadata, version: Option<u32>) -> Result<PublicKeyInfo> {
@@ -171,7 +176,8 @@ impl KmsBackend for LocalBackend {
         mac: &[u8],
         version: Option<u32>,
     ) -> Result<bool> {
-        self.op_verify_mac(key, message, algorithm, mac, version).await
+        self.op_verify_mac(key, message, algorithm, mac, version)
+            .await
     }
 
     async fn generate_random(&self, len: usize) -> Result<Vec<u8>> {

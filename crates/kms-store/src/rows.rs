@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
 use kms_core::{AliasName, Error, KeyId, KeyMetadata, KeyOrigin, KeyState, Result};
@@ -29,7 +29,9 @@ pub(crate) fn origin_from_str(s: &str) -> Result<KeyOrigin> {
         "GENERATED" => Ok(KeyOrigin::Generated),
         "IMPORTED" => Ok(KeyOrigin::Imported),
         "EXTERNAL" => Ok(KeyOrigin::External),
-        _ => Err(Error::Internal(format!("stored key origin {s:?} is unknown"))),
+        _ => Err(Error::Internal(format!(
+            "stored key origin {s:?} is unknown"
+        ))),
     }
 }
 
@@ -66,19 +68,32 @@ pub(crate) fn key_from_row(row: &AnyRow) -> Result<KeyMetadata> {
 
 /// Fills aliases and tags of a key.
 pub(crate) async fn fill_names(pool: &AnyPool, meta: &mut KeyMetadata) -> Result<()> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    fill_names_conn(&mut conn, meta).await
+}
+
+/// Fills aliases and tags of a key, on one connection (or transaction).
+pub(crate) async fn fill_names_conn(
+    conn: &mut AnyConnection,
+    meta: &mut KeyMetadata,
+) -> Result<()> {
     let id = meta.key_id.to_string();
     let aliases = sqlx::query("SELECT name FROM kms_aliases WHERE key_id = $1 ORDER BY name")
         .bind(&id)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
     meta.aliases = aliases
         .iter()
-        .map(|r| r.try_get::<String, _>("name").map_err(corrupt).and_then(|n| AliasName::parse(&n)))
+        .map(|r| {
+            r.try_get::<String, _>("name")
+                .map_err(corrupt)
+                .and_then(|n| AliasName::parse(&n))
+        })
         .collect::<Result<_>>()?;
     let tags = sqlx::query("SELECT name, value FROM kms_key_tags WHERE key_id = $1")
         .bind(&id)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(db_err)?;
     meta.tags = tags
@@ -95,14 +110,25 @@ pub(crate) async fn fill_names(pool: &AnyPool, meta: &mut KeyMetadata) -> Result
 
 /// Reads one key by id, or `None`.
 pub(crate) async fn load_key(pool: &AnyPool, id: &KeyId) -> Result<Option<KeyMetadata>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM kms_keys WHERE id = $1")))
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?;
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    load_key_conn(&mut conn, id).await
+}
+
+/// Reads one key by id on one connection (or transaction), or `None`.
+pub(crate) async fn load_key_conn(
+    conn: &mut AnyConnection,
+    id: &KeyId,
+) -> Result<Option<KeyMetadata>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM kms_keys WHERE id = $1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
     let Some(row) = row else { return Ok(None) };
     let mut meta = key_from_row(&row)?;
-    fill_names(pool, &mut meta).await?;
+    fill_names_conn(conn, &mut meta).await?;
     Ok(Some(meta))
 }
 

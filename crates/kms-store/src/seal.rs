@@ -80,9 +80,10 @@ pub fn generate_key_file(path: &Path, rng: &dyn Rng) -> Result<()> {
 }
 
 fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; 32]>> {
-    let raw = Zeroizing::new(std::fs::read(path).map_err(|e| {
-        Error::invalid("key file", format!("cannot read {}: {e}", path.display()))
-    })?);
+    let raw =
+        Zeroizing::new(std::fs::read(path).map_err(|e| {
+            Error::invalid("key file", format!("cannot read {}: {e}", path.display()))
+        })?);
     let mut key = Zeroizing::new([0u8; 32]);
     if raw.len() == 32 {
         key.copy_from_slice(&raw);
@@ -184,7 +185,11 @@ pub(crate) fn seal_with(
     Ok(out)
 }
 
-pub(crate) fn open_with(key: &LessSafeKey, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn open_with(
+    key: &LessSafeKey,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     if sealed.len() < NONCE_LEN + 16 {
         return Err(Error::DecryptionFailed);
     }
@@ -192,7 +197,11 @@ pub(crate) fn open_with(key: &LessSafeKey, aad: &[u8], sealed: &[u8]) -> Result<
     nonce.copy_from_slice(&sealed[..NONCE_LEN]);
     let mut buf = Zeroizing::new(sealed[NONCE_LEN..].to_vec());
     let len = key
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf[..])
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut buf[..],
+        )
         .map_err(|_| Error::DecryptionFailed)?
         .len();
     buf.truncate(len);

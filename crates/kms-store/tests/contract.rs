@@ -1,5 +1,7 @@
 //! The backend contract, run on the embedded store over SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 
 use kms_core::{KmsManager, ManualClock, SystemRng};
@@ -20,9 +22,13 @@ fn unseal() -> Unseal {
 }
 
 async fn harness(url: String) -> Harness {
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let clock = Arc::new(ManualClock::new(kms_core::Clock::now(
+        &kms_core::SystemClock,
+    )));
     let opts = StoreOptions::new(url).with_clock(clock.clone());
-    let store = LocalBackend::init(opts, &unseal(), fast_kdf()).await.unwrap();
+    let store = LocalBackend::init(opts, &unseal(), fast_kdf())
+        .await
+        .unwrap();
     Harness {
         kms: KmsManager::new(store, Arc::new(SystemRng)),
         clock: Some(clock),

@@ -14,7 +14,9 @@ pub fn missing_peer(test: &str, what: &str) {
     if peers_required() {
         panic!("{test}: required peer missing: {what} (KMS_REQUIRE_PEERS=1)");
     }
-    eprintln!("\n!!! SKIPPED {test}: {what}; run scripts/test.sh to test against the real peer !!!\n");
+    eprintln!(
+        "\n!!! SKIPPED {test}: {what}; run scripts/test.sh to test against the real peer !!!\n"
+    );
 }
 
 /// A PostgreSQL database created for one test and dropped after it.
@@ -51,7 +53,10 @@ impl PgDatabase {
     /// Creates a fresh database, or reports the missing peer and returns `None`.
     pub fn create(test: &str) -> Option<Self> {
         let Some(admin_url) = pg_server_url() else {
-            missing_peer(test, "KMS_TEST_PG_URL is not set (PostgreSQL on 127.0.0.1:5432)");
+            missing_peer(
+                test,
+                "KMS_TEST_PG_URL is not set (PostgreSQL on 127.0.0.1:5432)",
+            );
             return None;
         };
         let mut raw = [0u8; 6];

@@ -10,12 +10,13 @@ use crate::db::{db_err, is_unique_violation};
 
 impl LocalBackend {
     pub(crate) async fn op_create_alias(&self, alias: &AliasName, key: &KeyMetadata) -> Result<()> {
-        let res = sqlx::query("INSERT INTO kms_aliases (name, key_id, created_at) VALUES ($1, $2, $3)")
-            .bind(alias.as_str())
-            .bind(key.key_id.to_string())
-            .bind(self.now_ms())
-            .execute(&self.pool)
-            .await;
+        let res =
+            sqlx::query("INSERT INTO kms_aliases (name, key_id, created_at) VALUES ($1, $2, $3)")
+                .bind(alias.as_str())
+                .bind(key.key_id.to_string())
+                .bind(self.now_ms())
+                .execute(&self.pool)
+                .await;
         match res {
             Ok(_) => {
                 self.cache.evict(&key.key_id);
@@ -61,18 +62,23 @@ impl LocalBackend {
     pub(crate) async fn op_list_aliases(&self, key: Option<KeyId>) -> Result<Vec<AliasEntry>> {
         self.root()?;
         let rows = match key {
-            Some(id) => sqlx::query("SELECT name, key_id FROM kms_aliases WHERE key_id = $1 ORDER BY name")
-                .bind(id.to_string())
-                .fetch_all(&self.pool)
-                .await,
-            None => sqlx::query("SELECT name, key_id FROM kms_aliases ORDER BY name")
-                .fetch_all(&self.pool)
-                .await,
+            Some(id) => {
+                sqlx::query("SELECT name, key_id FROM kms_aliases WHERE key_id = $1 ORDER BY name")
+                    .bind(id.to_string())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query("SELECT name, key_id FROM kms_aliases ORDER BY name")
+                    .fetch_all(&self.pool)
+                    .await
+            }
         }
         .map_err(db_err)?;
         rows.iter()
             .map(|r| {
-                let bad = |e: sqlx::Error| Error::Internal(format!("stored alias is malformed: {e}"));
+                let bad =
+                    |e: sqlx::Error| Error::Internal(format!("stored alias is malformed: {e}"));
                 Ok(AliasEntry {
                     alias: AliasName::parse(&r.try_get::<String, _>("name").map_err(bad)?)?,
                     key_id: r.try_get::<String, _>("key_id").map_err(bad)?.parse()?,

@@ -73,12 +73,14 @@ impl LocalBackend {
                 .map_err(db_err)?;
         }
         if let Some(alias) = &req.alias {
-            let res = sqlx::query("INSERT INTO kms_aliases (name, key_id, created_at) VALUES ($1, $2, $3)")
-                .bind(alias.as_str())
-                .bind(&id_s)
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
+            let res = sqlx::query(
+                "INSERT INTO kms_aliases (name, key_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(alias.as_str())
+            .bind(&id_s)
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
             match res {
                 Ok(_) => {}
                 Err(e) if is_unique_violation(&e) => {

@@ -33,7 +33,11 @@ impl LocalBackend {
         let mut raw = [0u8; 32];
         self.opts.rng.fill(&mut raw)?;
         let token = hex::encode(raw);
-        let sealed = root.seal(self.opts.rng.as_ref(), &token_aad(&token), private_pkcs8.expose_secret())?;
+        let sealed = root.seal(
+            self.opts.rng.as_ref(),
+            &token_aad(&token),
+            private_pkcs8.expose_secret(),
+        )?;
         let expires = self.opts.clock.now() + time::Duration::hours(IMPORT_TOKEN_HOURS);
         sqlx::query("INSERT INTO kms_import_tokens (token, key_id, sealed_wrapping_key, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(&token)
@@ -72,11 +76,13 @@ impl LocalBackend {
                     key.key_id
                 ))
             })?;
-        let bad = |e: sqlx::Error| Error::Internal(format!("stored import token is malformed: {e}"));
+        let bad =
+            |e: sqlx::Error| Error::Internal(format!("stored import token is malformed: {e}"));
         let expires: i64 = row.try_get("expires_at").map_err(bad)?;
         if expires <= self.now_ms() {
             return Err(Error::ImportFailed(
-                "the import token has expired; get new parameters with `kms key import-params`".into(),
+                "the import token has expired; get new parameters with `kms key import-params`"
+                    .into(),
             ));
         }
         let sealed: Vec<u8> = row.try_get("sealed_wrapping_key").map_err(bad)?;
@@ -85,7 +91,8 @@ impl LocalBackend {
             .map_err(|_| Error::Internal("the stored wrapping key does not unseal".into()))?;
         let material = ImportWrappingKey::from_pkcs8(&pkcs8)?.unwrap(wrapped)?;
         PreparedKey::new(key.spec, &material)?;
-        let sealed_material = self.seal_material(&key.key_id, 1, key.spec, material.expose_secret())?;
+        let sealed_material =
+            self.seal_material(&key.key_id, 1, key.spec, material.expose_secret())?;
         let now = self.now_ms();
         let id = key.key_id.to_string();
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -95,7 +102,9 @@ impl LocalBackend {
             .await
             .map_err(db_err)?;
         if used.rows_affected() != 1 {
-            return Err(Error::ImportFailed("the import token was used concurrently".into()));
+            return Err(Error::ImportFailed(
+                "the import token was used concurrently".into(),
+            ));
         }
         let updated = sqlx::query(
             "UPDATE kms_keys SET state = 'Enabled', current_version = 1, min_decryption_version = 1, rotated_at = $1, updated_at = $2 \
@@ -108,7 +117,10 @@ impl LocalBackend {
         .await
         .map_err(db_err)?;
         if updated.rows_affected() != 1 {
-            return Err(Error::Concurrent(format!("key {} (no longer pending import)", key.key_id)));
+            return Err(Error::Concurrent(format!(
+                "key {} (no longer pending import)",
+                key.key_id
+            )));
         }
         sqlx::query("INSERT INTO kms_key_versions (key_id, version, sealed_material, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&id)

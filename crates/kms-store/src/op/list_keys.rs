@@ -21,9 +21,9 @@ impl LocalBackend {
             sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
         };
         if let Some(marker) = &req.marker {
-            let id: KeyId = marker
-                .parse()
-                .map_err(|_| Error::invalid("marker", "not a marker returned by a previous page"))?;
+            let id: KeyId = marker.parse().map_err(|_| {
+                Error::invalid("marker", "not a marker returned by a previous page")
+            })?;
             push(&mut sql, " AND k.id > $?", id.to_string());
         }
         if let Some(alias) = &req.alias {
@@ -76,7 +76,9 @@ impl LocalBackend {
             .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
-        let n: i64 = row.try_get("n").map_err(|e| Error::Internal(e.to_string()))?;
+        let n: i64 = row
+            .try_get("n")
+            .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sqlx::Row;
 
 use kms_core::crypto::generate_key_material;
-use kms_core::{Error, KeyId, KeyMetadata, KeyOrigin, KeyState, KeySpec, Operation, Result};
+use kms_core::{Error, KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState, Operation, Result};
 
 use crate::backend::{LocalBackend, precondition};
 use crate::db::db_err;
@@ -80,8 +80,15 @@ impl LocalBackend {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // Read back inside the transaction: after commit another process
+        // may already have rotated again.
+        let meta = crate::rows::load_key_conn(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
         tx.commit().await.map_err(db_err)?;
         self.cache.evict(id);
-        self.reload(id).await
+        let meta = Arc::new(meta);
+        self.cache.put_meta(meta.clone());
+        Ok(meta)
     }
 }

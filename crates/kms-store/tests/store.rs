@@ -1,0 +1,310 @@
+//! Promises of the embedded store that wording alone could fake: sealing,
+//! wrong passphrases, no plaintext key bytes at rest, concurrent rotation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use kms_core::crypto::wrap_for_import;
+use kms_core::types::CreateKeyRequest;
+use kms_core::{
+    EncryptionContext, Error, ErrorKind, KeyOrigin, KeyRef, KeySpec, KmsManager, Passphrase,
+    SystemRng,
+};
+use kms_store::{KdfParams, LocalBackend, StoreOptions, Unseal, sqlite_url};
+use kms_testkit::peers::PgDatabase;
+
+fn fast_kdf() -> KdfParams {
+    KdfParams {
+        memory_kib: 8 * 1024,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+fn pass(s: &str) -> Unseal {
+    Unseal::Passphrase(Passphrase::new(s.into()))
+}
+
+async fn init(url: &str) -> KmsManager {
+    let store = LocalBackend::init(StoreOptions::new(url), &pass("right"), fast_kdf())
+        .await
+        .unwrap();
+    KmsManager::new(store, Arc::new(SystemRng))
+}
+
+/// The seal record and the key rows, as stored.
+async fn seal_record(url: &str) -> (Vec<u8>, i64) {
+    use sqlx::Row;
+    let store = LocalBackend::open_sealed(StoreOptions::new(url))
+        .await
+        .unwrap();
+    let row = sqlx::query(
+        "SELECT wrapped_root_key, (SELECT COUNT(*) FROM kms_key_versions) AS n FROM kms_seal",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    (row.get("wrapped_root_key"), row.get("n"))
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_is_a_clear_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir.path().join("k.db"));
+    let kms = init(&url).await;
+    let key = kms
+        .create_key(CreateKeyRequest::new(KeySpec::Aes256))
+        .await
+        .unwrap();
+    let ct = kms
+        .encrypt(&KeyRef::Id(key.key_id), b"kept", &EncryptionContext::new())
+        .await
+        .unwrap();
+    drop(kms);
+    let before = seal_record(&url).await;
+    let err = LocalBackend::open(StoreOptions::new(&url), &pass("wrong"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::WrongUnsealKey), "{err}");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(err.to_string().contains("wrong passphrase"), "{err}");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert_eq!(before, seal_record(&url).await, "the seal record changed");
+    let store = LocalBackend::open(StoreOptions::new(&url), &pass("right"))
+        .await
+        .unwrap();
+    let kms = KmsManager::new(store, Arc::new(SystemRng));
+    let back = kms
+        .decrypt(&ct.ciphertext, &EncryptionContext::new(), None)
+        .await
+        .unwrap();
+    assert_eq!(back.plaintext.expose_secret(), b"kept");
+    let again = LocalBackend::init(StoreOptions::new(&url), &pass("other"), fast_kdf()).await;
+    assert_eq!(again.unwrap_err().kind(), ErrorKind::Conflict);
+}
+
+#[tokio::test]
+async fn an_uninitialised_store_says_to_run_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir.path().join("none.db"));
+    let err = LocalBackend::open(StoreOptions::new(&url), &pass("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FailedPrecondition);
+    assert!(err.to_string().contains("kms init"), "{err}");
+}
+
+#[tokio::test]
+async fn a_sealed_store_refuses_every_key_operation_until_unsealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir.path().join("s.db"));
+    let kms = init(&url).await;
+    let key = kms
+        .create_key(CreateKeyRequest::new(KeySpec::Aes256))
+        .await
+        .unwrap();
+    drop(kms);
+    let store = LocalBackend::open_sealed(StoreOptions::new(&url))
+        .await
+        .unwrap();
+    assert!(store.is_sealed());
+    let kms = KmsManager::new(store.clone(), Arc::new(SystemRng));
+    let id = KeyRef::Id(key.key_id);
+    for r in [
+        kms.encrypt(&id, b"x", &EncryptionContext::new())
+            .await
+            .map(drop),
+        kms.describe_key(&id).await.map(drop),
+        kms.create_key(CreateKeyRequest::new(KeySpec::Aes256))
+            .await
+            .map(drop),
+    ] {
+        assert!(matches!(r, Err(Error::Sealed)), "{r:?}");
+    }
+    let status = kms.status().await.unwrap();
+    assert!(status.sealed && status.available);
+    assert!(store.unseal(&pass("wrong")).await.is_err());
+    assert!(store.is_sealed());
+    store.unseal(&pass("right")).await.unwrap();
+    kms.encrypt(&id, b"x", &EncryptionContext::new())
+        .await
+        .unwrap();
+    store.seal();
+    assert!(matches!(kms.describe_key(&id).await, Err(Error::Sealed)));
+}
+
+#[tokio::test]
+async fn a_key_file_unseals_and_a_passphrase_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let kf = dir.path().join("root.key");
+    kms_store::generate_key_file(&kf, &SystemRng).unwrap();
+    assert!(
+        kms_store::generate_key_file(&kf, &SystemRng).is_err(),
+        "overwrote a key file"
+    );
+    let url = sqlite_url(&dir.path().join("kf.db"));
+    let unseal = Unseal::KeyFile(kf.clone());
+    LocalBackend::init(StoreOptions::new(&url), &unseal, KdfParams::default())
+        .await
+        .unwrap();
+    LocalBackend::open(StoreOptions::new(&url), &unseal)
+        .await
+        .unwrap();
+    let err = LocalBackend::open(StoreOptions::new(&url), &pass("x"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("key file"), "{err}");
+    std::fs::write(dir.path().join("other.key"), [7u8; 32]).unwrap();
+    let other = Unseal::KeyFile(dir.path().join("other.key"));
+    let err = LocalBackend::open(StoreOptions::new(&url), &other)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::WrongUnsealKey), "{err}");
+}
+
+/// Imports recognisable key material and returns it.
+async fn import_known_material(kms: &KmsManager) -> Vec<u8> {
+    let material: Vec<u8> = (0u8..32)
+        .map(|i| i.wrapping_mul(37).wrapping_add(0xA5))
+        .collect();
+    let key = kms
+        .create_key(CreateKeyRequest {
+            origin: KeyOrigin::Imported,
+            ..CreateKeyRequest::new(KeySpec::Aes256)
+        })
+        .await
+        .unwrap();
+    let id = KeyRef::Id(key.key_id);
+    let params = kms.import_parameters(&id).await.unwrap();
+    let wrapped = wrap_for_import(&params.wrapping_public_key, &material, &SystemRng).unwrap();
+    let meta = kms
+        .import_key_material(&id, &params.import_token, &wrapped)
+        .await
+        .unwrap();
+    assert_eq!(meta.state, kms_core::KeyState::Enabled);
+    let ct = kms
+        .encrypt(&id, b"byok", &EncryptionContext::new())
+        .await
+        .unwrap();
+    let back = kms
+        .decrypt(&ct.ciphertext, &EncryptionContext::new(), None)
+        .await
+        .unwrap();
+    assert_eq!(back.plaintext.expose_secret(), b"byok");
+    let reuse = kms
+        .import_key_material(&id, &params.import_token, &wrapped)
+        .await;
+    assert!(reuse.is_err(), "an import token worked twice");
+    material
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn the_sqlite_database_never_holds_imported_key_material() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir.path().join("scan.db"));
+    let kms = init(&url).await;
+    let material = import_known_material(&kms).await;
+    let hexed = hex::encode(&material);
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        scanned += bytes.len();
+        assert!(!contains(&bytes, &material), "raw key bytes found at rest");
+        assert!(
+            !contains(&bytes, hexed.as_bytes()),
+            "hex key bytes found at rest"
+        );
+    }
+    assert!(scanned > 4096, "nothing was scanned");
+}
+
+#[tokio::test]
+async fn the_postgres_database_never_holds_imported_key_material() {
+    let Some(db) = PgDatabase::create("the_postgres_database_never_holds_imported_key_material")
+    else {
+        return;
+    };
+    let kms = init(&db.url).await;
+    let material = import_known_material(&kms).await;
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let text = String::from_utf8_lossy(&dump.stdout).to_lowercase();
+    assert!(
+        text.contains("kms_key_versions"),
+        "the dump holds no key table"
+    );
+    assert!(
+        !text.contains(&hex::encode(&material)),
+        "key bytes found in PostgreSQL"
+    );
+    assert!(!contains(&dump.stdout, &material));
+}
+
+async fn rotate_concurrently(url: &str) {
+    let kms = init(url).await;
+    let key = kms
+        .create_key(CreateKeyRequest::new(KeySpec::Aes256))
+        .await
+        .unwrap();
+    let id = KeyRef::Id(key.key_id);
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        // Two independent stores (two pools), as two processes would have.
+        let store = LocalBackend::open(StoreOptions::new(url), &pass("right"))
+            .await
+            .unwrap();
+        let kms = KmsManager::new(store, Arc::new(SystemRng));
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..15 {
+                seen.push(kms.rotate_key(&id).await.unwrap().current_version);
+            }
+            seen
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    let expected: Vec<u32> = (2..=31).collect();
+    assert_eq!(
+        all, expected,
+        "rotations must yield consecutive, distinct versions"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_rotations_on_sqlite_give_consecutive_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    rotate_concurrently(&sqlite_url(&dir.path().join("r.db"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_rotations_on_postgres_give_consecutive_versions() {
+    let Some(db) = PgDatabase::create("concurrent_rotations_on_postgres_give_consecutive_versions")
+    else {
+        return;
+    };
+    rotate_concurrently(&db.url).await;
+}
+
+#[test]
+fn debug_of_store_secrets_shows_no_bytes() {
+    let u = pass("hunter2-passphrase");
+    let s = format!("{u:?}");
+    assert!(!s.contains("hunter2"), "{s}");
+}
