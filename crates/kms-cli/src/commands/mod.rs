@@ -1,0 +1,95 @@
+//! One module per command area; each is parse result → `KmsManager` call → print.
+//!
+//! | module | commands |
+//! |---|---|
+//! | [`init`] | `kms init` |
+//! | [`status`] | `kms status` |
+//! | [`key`] | `kms key create/list/describe/update/rotate/enable/disable/schedule-deletion/cancel-deletion/import-params/import/public-key` |
+//! | [`alias`] | `kms alias create/update/delete/list` |
+//! | [`crypto`] | `kms encrypt`, `decrypt`, `reencrypt`, `random` |
+//! | [`data_key`] | `kms data-key generate/generate-pair`, `kms generate-key` |
+//! | [`sign`] | `kms sign`, `kms verify` |
+//! | [`mac`] | `kms mac generate/verify` |
+
+pub mod alias;
+pub mod crypto;
+pub mod data_key;
+pub mod init;
+pub mod key;
+pub mod mac;
+pub mod sign;
+pub mod status;
+
+use kms_core::{KeyRef, KmsManager};
+
+use crate::cli::{Cli, Command, DEFAULT_KEY, GlobalArgs};
+use crate::error::CliError;
+use crate::output::Output;
+use crate::unseal::{self, StoreLocation, UnsealSource};
+
+/// What every command gets: the global flags, the output style and the store location.
+#[derive(Debug)]
+pub struct Ctx {
+    /// Global flags.
+    pub global: GlobalArgs,
+    /// How to print.
+    pub out: Output,
+    /// The key store.
+    pub location: StoreLocation,
+    /// The backend name (`local`).
+    pub backend: &'static str,
+}
+
+impl Ctx {
+    /// Opens and unseals the store.
+    pub async fn manager(&self) -> Result<KmsManager, CliError> {
+        let source = UnsealSource::require(&self.global)?;
+        unseal::open(&self.location, &source).await
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let backend = unseal::check_backend(cli.global.backend.as_deref())?;
+    let location = StoreLocation::resolve(cli.global.store.as_deref())?;
+    let ctx = Ctx {
+        out: Output::new(cli.global.json),
+        global: cli.global,
+        location,
+        backend,
+    };
+    match cli.command {
+        Command::Init(args) => init::run(&ctx, args).await,
+        Command::Status => status::run(&ctx).await,
+        Command::Key(cmd) => key::run(&ctx, cmd).await,
+        Command::Alias(cmd) => alias::run(&ctx, cmd).await,
+        Command::Encrypt(args) => crypto::encrypt(&ctx, args).await,
+        Command::Decrypt(args) => crypto::decrypt(&ctx, args).await,
+        Command::Reencrypt(args) => crypto::reencrypt(&ctx, args).await,
+        Command::Random(args) => crypto::random(&ctx, args).await,
+        Command::DataKey(cmd) => data_key::run(&ctx, cmd).await,
+        Command::GenerateKey(args) => data_key::generate_key(&ctx, args).await,
+        Command::Sign(args) => sign::sign(&ctx, args).await,
+        Command::Verify(args) => sign::verify(&ctx, args).await,
+        Command::Mac(cmd) => mac::run(&ctx, cmd).await,
+    }
+}
+
+/// The given key, or `alias/default`; and whether the default was taken.
+pub fn key_or_default(key: Option<KeyRef>) -> Result<(KeyRef, bool), CliError> {
+    match key {
+        Some(k) => Ok((k, false)),
+        None => Ok((KeyRef::parse(DEFAULT_KEY)?, true)),
+    }
+}
+
+/// Adds the hint to create the default key when it is missing.
+pub fn default_key_hint(e: CliError, used_default: bool) -> CliError {
+    if used_default && e.core_kind() == Some(kms_core::ErrorKind::NotFound) {
+        e.with_hint(format!(
+            "there is no default key yet: create it with `kms key create --spec AES_256 --alias default`, or pass --key (`{DEFAULT_KEY}` is used without one)"
+        ))
+    } else {
+        e
+    }
+}
