@@ -23,4 +23,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (KMS_REQUIRE_PEERS=1, PostgreSQL at ${KMS_TEST_PG_URL})"
 cargo test --workspace --locked --no-fail-fast
 
+step "deploy/ (systemd-analyze, kubernetes-validate, hadolint)"
+bash deploy/check.sh
+
+step "schemathesis against /openapi.json (no 5xx)"
+bash scripts/check-openapi.sh
+
 step "done"

@@ -54,6 +54,19 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON (errors too, on stderr).
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Use a KMS server instead of the local store, e.g. `http://127.0.0.1:8082`.
+    #[arg(long, global = true, env = "KMS_ADDR", value_name = "URL")]
+    pub addr: Option<String>,
+
+    /// The token for --addr. Give it before the command (`kms --token T key list`;
+    /// `key import` has its own `--token`), or set KMS_TOKEN.
+    #[arg(long, env = "KMS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<crate::commands::remote::SecretArg>,
+
+    /// A CA bundle (PEM) to trust for an https --addr.
+    #[arg(long, global = true, env = "KMS_CACERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// The commands.
@@ -90,6 +103,32 @@ pub enum Command {
     GenerateKey(GenerateKeyArgs),
     /// Backend, availability, seal state, key count and store location.
     Status,
+    /// Encrypt a file of any size for KMS keys, age recipients or a passphrase (envelope format).
+    #[command(name = "encrypt-file")]
+    EncryptFile(crate::commands::file::EncryptFileArgs),
+    /// Decrypt a file made by `encrypt-file` (or by age).
+    #[command(name = "decrypt-file")]
+    DecryptFile(crate::commands::file::DecryptFileArgs),
+    /// Change an encrypted file's recipients without touching its payload.
+    #[command(name = "rewrap-file")]
+    RewrapFile(crate::commands::file::RewrapFileArgs),
+    /// Show an encrypted file's format, recipients and sizes (no secrets needed).
+    #[command(name = "inspect-file")]
+    InspectFile(crate::commands::file::InspectFileArgs),
+    /// Run the KMS HTTP server (`kms server --dev` for a throw-away one).
+    Server(Box<crate::commands::server::ServerCmdArgs>),
+    /// Manage the server's API tokens (on the local store, or the server with --addr).
+    #[command(subcommand)]
+    Token(crate::commands::admin::TokenCommand),
+    /// Manage access policies (on the local store, or the server with --addr).
+    #[command(subcommand)]
+    Policy(crate::commands::admin::PolicyCommand),
+    /// Verify or list the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(crate::commands::admin::AuditCommand),
+    /// Show the configuration file, secrets redacted.
+    #[command(subcommand)]
+    Config(crate::commands::config::ConfigCommand),
 }
 
 /// `kms init`.

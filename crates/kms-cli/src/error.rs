@@ -25,6 +25,9 @@ pub enum CliError {
         /// What to do about it, if the command knows more than the error kind.
         hint: Option<String>,
     },
+    /// An envelope file could not be encrypted, decrypted, rewrapped or inspected.
+    #[error(transparent)]
+    Envelope(#[from] kms_envelope::Error),
     /// A file could not be read or written.
     #[error("{what} {path}: {source}", path = path.display())]
     File {
@@ -111,6 +114,7 @@ impl CliError {
         match self {
             // The same codes as the HTTP API's error bodies.
             CliError::Core { source, .. } => source.kind().code(),
+            CliError::Envelope(e) => e.code(),
             CliError::File { .. } | CliError::Io { .. } => "io",
             CliError::NotInitialised { .. } => "not_initialised",
             CliError::Reported(_) => "invalid_signature",
@@ -128,6 +132,7 @@ impl CliError {
                 hint: Some(hint), ..
             } => Some(hint.clone()),
             CliError::Core { source, hint: None } => core_hint(source).map(str::to_string),
+            CliError::Envelope(e) => crate::commands::file::hint(e).map(str::to_string),
             CliError::NotInitialised { .. } => Some(
                 "create it with `kms init` (with the same --store), or point --store / KMS_STORE at an existing store"
                     .into(),

@@ -18,11 +18,17 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let json = cli.global.json;
-    init_tracing();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The server runs on every core and logs by RUST_LOG (as `kms-service`);
+    // every other command is one request on one thread.
+    let serving = matches!(cli.command, cli::Command::Server(_));
+    let mut builder = if serving {
+        kms_server::run::init_tracing();
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        init_tracing();
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(source) => {
             return error::CliError::Io {

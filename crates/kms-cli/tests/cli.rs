@@ -10,8 +10,12 @@ mod common;
 mod concurrency;
 #[path = "cli/crypto.rs"]
 mod crypto;
+#[path = "cli/files.rs"]
+mod files;
 #[path = "cli/keys.rs"]
 mod keys;
+#[path = "cli/server.rs"]
+mod server;
 #[path = "cli/signing.rs"]
 mod signing;
 #[path = "cli/store.rs"]

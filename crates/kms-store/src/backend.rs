@@ -27,6 +27,7 @@ pub struct LocalBackend {
     pub(crate) opts: StoreOptions,
     root: RwLock<Option<Arc<RootKey>>>,
     pub(crate) cache: Cache,
+    pub(crate) nonces: crate::nonce::NonceSource,
     caps: Capabilities,
 }
 
@@ -64,12 +65,14 @@ impl LocalBackend {
     async fn connect(opts: StoreOptions) -> Result<Self> {
         let (pool, dialect) = connect(&opts).await?;
         let cache = Cache::new(opts.cache_ttl);
+        let nonces = crate::nonce::NonceSource::new(opts.rng.clone());
         Ok(Self {
             pool,
             dialect,
             opts,
             root: RwLock::new(None),
             cache,
+            nonces,
             caps: capabilities(),
         })
     }

@@ -29,16 +29,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 mod backend;
 mod cache;
 mod db;
 mod kms_backend;
+mod nonce;
 mod op;
 mod options;
+pub mod policy;
 mod rows;
 mod seal;
+pub mod tokens;
 
+pub use audit::{AuditEvent, AuditFilter, AuditRecord, AuditVerification};
 pub use backend::LocalBackend;
 pub use db::Dialect;
 pub use options::{StoreOptions, redact_url, sqlite_url};
+pub use policy::{AccessRequest, Policy, PolicyRule, ROOT_POLICY};
 pub use seal::{KdfParams, Unseal, generate_key_file};
+pub use tokens::{TokenRecord, hash_token};

@@ -10,13 +10,23 @@
 //! | [`data_key`] | `kms data-key generate/generate-pair`, `kms generate-key` |
 //! | [`sign`] | `kms sign`, `kms verify` |
 //! | [`mac`] | `kms mac generate/verify` |
+//! | [`file`] | `kms encrypt-file`, `decrypt-file`, `rewrap-file`, `inspect-file` |
+//! | [`server`] | `kms server` |
+//! | [`admin`] | `kms token`, `kms policy`, `kms audit` |
+//! | [`config`] | `kms config show` |
+//! | [`remote`] | `--addr`/`--token`: every command above through a server |
 
+pub mod admin;
 pub mod alias;
+pub mod config;
 pub mod crypto;
 pub mod data_key;
+pub mod file;
 pub mod init;
 pub mod key;
 pub mod mac;
+pub mod remote;
+pub mod server;
 pub mod sign;
 pub mod status;
 
@@ -41,8 +51,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Opens and unseals the store.
+    /// Opens and unseals the store, or connects to the server of `--addr`.
     pub async fn manager(&self) -> Result<KmsManager, CliError> {
+        if let Some(client) = remote::client(&self.global)? {
+            return Ok(remote::manager(client));
+        }
         let source = UnsealSource::require(&self.global)?;
         unseal::open(&self.location, &source).await
     }
@@ -58,7 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         location,
         backend,
     };
-    match cli.command {
+    let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args).await,
         Command::Status => status::run(&ctx).await,
         Command::Key(cmd) => key::run(&ctx, cmd).await,
@@ -72,7 +85,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sign(args) => sign::sign(&ctx, args).await,
         Command::Verify(args) => sign::verify(&ctx, args).await,
         Command::Mac(cmd) => mac::run(&ctx, cmd).await,
-    }
+        Command::EncryptFile(args) => file::encrypt(&ctx, args).await,
+        Command::DecryptFile(args) => file::decrypt(&ctx, args).await,
+        Command::RewrapFile(args) => file::rewrap(&ctx, args).await,
+        Command::InspectFile(args) => file::inspect(&ctx, args).await,
+        Command::Server(args) => server::run(&ctx, *args).await,
+        Command::Token(cmd) => admin::token(&ctx, cmd).await,
+        Command::Policy(cmd) => admin::policy(&ctx, cmd).await,
+        Command::Audit(cmd) => admin::audit(&ctx, cmd).await,
+        Command::Config(cmd) => config::run(&ctx, cmd).await,
+    };
+    result.map_err(remote::hint)
 }
 
 /// The given key, or `alias/default`; and whether the default was taken.

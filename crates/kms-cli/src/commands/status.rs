@@ -23,6 +23,9 @@ struct StatusJson {
 
 /// Runs `kms status`. Exits 1 only when the store cannot be reached.
 pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
+    if let Some(client) = super::remote::client(&ctx.global)? {
+        return super::remote::status(ctx, client).await;
+    }
     let mut status = StatusJson {
         backend: ctx.backend,
         available: true,

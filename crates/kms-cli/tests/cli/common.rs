@@ -17,6 +17,10 @@ const KMS_ENV: &[&str] = &[
     "KMS_PASSPHRASE_FILE",
     "KMS_KEY_FILE",
     "KMS_LOG",
+    "KMS_ADDR",
+    "KMS_TOKEN",
+    "KMS_CACERT",
+    "KMS_CONFIG",
 ];
 
 /// A key store for one test.

@@ -57,8 +57,7 @@ impl LocalBackend {
                 let aead = prepared
                     .aead()
                     .ok_or_else(|| Error::Internal("symmetric key without AEAD".into()))?;
-                let mut nonce = [0u8; NONCE_LEN];
-                self.opts.rng.fill(&mut nonce)?;
+                let nonce = self.nonces.next()?;
                 let mut aad = Vec::with_capacity(HEADER_LEN + context.encoded_len());
                 aad.extend_from_slice(&header);
                 context.encode_into(&mut aad);

@@ -1,0 +1,124 @@
+//! Prometheus metrics (`/metrics`). Every name starts with `kms_`:
+//!
+//! - `kms_http_requests_total{method,route,status}` and
+//!   `kms_http_request_duration_seconds{method,route}`: per route
+//! - `kms_operations_total{operation,outcome}`: per KMS operation
+//! - `kms_errors_total{kind}`: error answers by code
+//! - `kms_sealed`: 1 while the store is sealed
+//! - `kms_audit_lag_seconds`, `kms_audit_queue_depth`,
+//!   `kms_audit_records_total`, `kms_audit_batches_total`: the audit writer
+//!
+//! The `metrics` crate keeps one recorder per process, so the exporter is
+//! installed once and every [`crate::AppState`] of the process shares it.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use kms_core::Operation;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::error::InternalError;
+use crate::state::AppState;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+fn install() -> Option<PrometheusHandle> {
+    let builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Suffix("_seconds".into()),
+            &[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ],
+        )
+        .ok()?;
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).ok()?;
+    Some(handle)
+}
+
+/// Metrics of this server.
+#[derive(Debug)]
+pub struct Metrics {
+    handle: Option<PrometheusHandle>,
+    ops: BTreeMap<Operation, AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Installs the exporter (once per process) and zeroes the counters.
+    pub fn new() -> Self {
+        let handle = HANDLE.get_or_init(install).clone();
+        Self {
+            handle,
+            ops: Operation::ALL
+                .iter()
+                .map(|op| (*op, AtomicU64::new(0)))
+                .collect(),
+        }
+    }
+
+    /// Counts an operation's outcome.
+    pub fn operation(&self, op: &'static str, kms_op: Option<Operation>, ok: bool) {
+        let outcome = if ok { "ok" } else { "error" };
+        metrics::counter!("kms_operations_total", "operation" => op, "outcome" => outcome)
+            .increment(1);
+        if ok && let Some(c) = kms_op.and_then(|o| self.ops.get(&o)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Successful operations of this process, by name (for the seed status).
+    pub fn operation_counts(&self) -> BTreeMap<String, u64> {
+        self.ops
+            .iter()
+            .map(|(op, n)| (op.as_str().to_string(), n.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    /// The Prometheus text.
+    pub fn render(&self, sealed: bool) -> String {
+        metrics::gauge!("kms_sealed").set(if sealed { 1.0 } else { 0.0 });
+        self.handle
+            .as_ref()
+            .map_or_else(String::new, PrometheusHandle::render)
+    }
+}
+
+/// Middleware: counts and times every request by route; logs 5xx errors.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    let secs = start.elapsed().as_secs_f64();
+    if let Some(InternalError(e)) = resp.extensions().get::<InternalError>() {
+        tracing::error!(request_id, route, error = %e, source = ?std::error::Error::source(e.as_ref()), "internal error");
+    }
+    tracing::debug!(request_id, method, route, status, secs, "request");
+    metrics::counter!("kms_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("kms_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(secs);
+    let _ = &state;
+    resp
+}

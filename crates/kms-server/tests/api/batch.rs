@@ -1,0 +1,150 @@
+//! Vault-style batches: per-item results in order, each echoing its
+//! reference; one failing item does not fail the others.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn an_encrypt_batch_answers_every_item_in_order_and_a_bad_item_fails_alone() {
+    let t = fresh().await;
+    let a = t
+        .root(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(json!({"key": "alias/default", "batch_input": [
+                {"plaintext": b64(b"one"), "reference": "r1"},
+                {"plaintext": b64(b"two"), "reference": "r2", "key": "alias/missing"},
+                {"plaintext": b64(b"three"), "reference": "r3", "context": "k=v"},
+            ]})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let r = a.body["batch_results"].as_array().unwrap();
+    assert_eq!(r.len(), 3);
+    assert_eq!(r[0]["reference"], "r1");
+    assert!(r[0]["ciphertext"].is_string());
+    assert_eq!(r[1]["reference"], "r2");
+    assert_eq!(r[1]["error"]["error"], "not_found");
+    assert!(r[1].get("ciphertext").is_none());
+    assert_eq!(r[2]["reference"], "r3");
+
+    let d = t
+        .root(
+            "POST",
+            "/api/v1/crypto/decrypt",
+            Some(json!({"batch_input": [
+                {"ciphertext": r[2]["ciphertext"], "context": "k=v", "reference": "a"},
+                {"ciphertext": r[0]["ciphertext"], "context": "k=wrong", "reference": "b"},
+                {"ciphertext": r[0]["ciphertext"], "reference": "c"},
+                {"ciphertext": "not-a-ciphertext", "reference": "d"},
+            ]})),
+        )
+        .await;
+    let d = d.body["batch_results"].as_array().unwrap().clone();
+    assert_eq!(unb64(&d[0]["plaintext"]), b"three");
+    assert_eq!(d[1]["error"]["error"], "invalid_input");
+    assert_eq!(unb64(&d[2]["plaintext"]), b"one");
+    assert_eq!(d[3]["error"]["error"], "invalid_input");
+    assert_eq!(
+        d.iter()
+            .map(|x| x["reference"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c", "d"]
+    );
+}
+
+#[tokio::test]
+async fn sign_verify_mac_and_re_encrypt_take_batches_too() {
+    let t = fresh().await;
+    t.key("ED25519", Some("alias/ed")).await;
+    t.key("HMAC_512", Some("alias/h")).await;
+    t.key("AES_128", Some("alias/dst")).await;
+    let s = t
+        .root(
+            "POST",
+            "/api/v1/crypto/sign",
+            Some(json!({"key": "alias/ed", "batch_input": [
+                {"message": b64(b"a"), "reference": "x"},
+                {"message": b64(b"b"), "reference": "y", "message_type": "DIGEST"},
+            ]})),
+        )
+        .await;
+    let s = s.body["batch_results"].as_array().unwrap().clone();
+    assert!(s[0]["signature"].is_string(), "{s:?}");
+    assert_eq!(s[1]["error"]["error"], "invalid_input");
+    let v = t
+        .root(
+            "POST",
+            "/api/v1/crypto/verify",
+            Some(json!({"key": "alias/ed", "batch_input": [
+                {"message": b64(b"a"), "signature": s[0]["signature"], "reference": "ok"},
+                {"message": b64(b"z"), "signature": s[0]["signature"], "reference": "no"},
+            ]})),
+        )
+        .await;
+    let v = v.body["batch_results"].as_array().unwrap().clone();
+    assert_eq!(
+        (v[0]["valid"].clone(), v[1]["valid"].clone()),
+        (json!(true), json!(false))
+    );
+    let m = t
+        .root(
+            "POST",
+            "/api/v1/crypto/mac",
+            Some(json!({"key": "alias/h", "batch_input": [{"message": b64(b"1")}, {"message": b64(b"2")}]})),
+        )
+        .await;
+    let m = m.body["batch_results"].as_array().unwrap().clone();
+    assert_eq!(unb64(&m[0]["mac"]).len(), 64);
+    let mv = t
+        .root(
+            "POST",
+            "/api/v1/crypto/mac/verify",
+            Some(json!({"key": "alias/h", "batch_input": [
+                {"message": b64(b"1"), "mac": m[0]["mac"]},
+                {"message": b64(b"2"), "mac": m[0]["mac"]},
+            ]})),
+        )
+        .await;
+    let mv = mv.body["batch_results"].as_array().unwrap().clone();
+    assert_eq!(
+        (mv[0]["valid"].clone(), mv[1]["valid"].clone()),
+        (json!(true), json!(false))
+    );
+    let e = t
+        .root(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(json!({"key": "alias/default", "plaintext": b64(b"p")})),
+        )
+        .await;
+    let re = t
+        .root(
+            "POST",
+            "/api/v1/crypto/re-encrypt",
+            Some(json!({"destination_key": "alias/dst", "batch_input": [
+                {"ciphertext": e.body["ciphertext"], "reference": "1"},
+                {"ciphertext": e.body["ciphertext"], "source_context": "x=y", "reference": "2"},
+            ]})),
+        )
+        .await;
+    let re = re.body["batch_results"].as_array().unwrap().clone();
+    assert!(re[0]["ciphertext"].is_string(), "{re:?}");
+    assert_eq!(re[1]["error"]["error"], "invalid_input");
+}
+
+#[tokio::test]
+async fn an_empty_batch_is_refused() {
+    let t = fresh().await;
+    let a = t
+        .root(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(json!({"key": "alias/default", "batch_input": []})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.body["message"].as_str().unwrap().contains("batch_input"));
+}
