@@ -270,7 +270,7 @@ impl LocalBackend {
         };
         let meta = match self.cache.meta(&id) {
             Some(m) => m,
-            None => self.reload(&id).await?,
+            None => self.revalidate(&id).await?,
         };
         let now = self.opts.clock.now();
         if meta.state == KeyState::PendingDeletion && meta.deletion_date.is_some_and(|d| d <= now) {
@@ -285,14 +285,25 @@ impl LocalBackend {
         Ok(meta)
     }
 
+    /// A cached key whose lifetime ran out: kept when its revision is
+    /// unchanged (one indexed read), reloaded otherwise.
+    async fn revalidate(&self, id: &KeyId) -> Result<Arc<KeyMetadata>> {
+        if let Some((meta, rev)) = self.cache.stale_meta(id)
+            && crate::rows::load_revision(&self.pool, id).await? == Some(rev)
+        {
+            self.cache.touch_meta(id, rev);
+            return Ok(meta);
+        }
+        self.reload(id).await
+    }
+
     /// Reads a key from the database into the cache.
     pub(crate) async fn reload(&self, id: &KeyId) -> Result<Arc<KeyMetadata>> {
-        let meta = Arc::new(
-            load_key(&self.pool, id)
-                .await?
-                .ok_or_else(|| Error::NotFound(format!("key {id}")))?,
-        );
-        self.cache.put_meta(meta.clone());
+        let (meta, rev) = load_key(&self.pool, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
+        let meta = Arc::new(meta);
+        self.cache.put_meta(meta.clone(), rev);
         Ok(meta)
     }
 

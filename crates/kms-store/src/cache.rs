@@ -11,10 +11,18 @@ use std::time::{Duration, Instant};
 use kms_core::crypto::PreparedKey;
 use kms_core::{KeyId, KeyMetadata};
 
+/// Cached metadata, when it was read, and the key's revision at that read.
+#[derive(Debug)]
+struct MetaEntry {
+    meta: Arc<KeyMetadata>,
+    fetched: Instant,
+    revision: i64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Cache {
     ttl: Duration,
-    meta: RwLock<HashMap<KeyId, (Arc<KeyMetadata>, Instant)>>,
+    meta: RwLock<HashMap<KeyId, MetaEntry>>,
     aliases: RwLock<HashMap<String, (KeyId, Instant)>>,
     material: RwLock<HashMap<(KeyId, u32), Arc<PreparedKey>>>,
 }
@@ -42,15 +50,35 @@ impl Cache {
             return None;
         }
         let map = read(&self.meta);
-        let (m, at) = map.get(id)?;
-        (at.elapsed() < self.ttl).then(|| m.clone())
+        let e = map.get(id)?;
+        (e.fetched.elapsed() < self.ttl).then(|| e.meta.clone())
     }
 
-    pub(crate) fn put_meta(&self, meta: Arc<KeyMetadata>) {
+    /// An entry whatever its age, with the revision it was read at.
+    pub(crate) fn stale_meta(&self, id: &KeyId) -> Option<(Arc<KeyMetadata>, i64)> {
+        let map = read(&self.meta);
+        map.get(id).map(|e| (e.meta.clone(), e.revision))
+    }
+
+    /// Marks an entry fresh again (its revision was found unchanged).
+    pub(crate) fn touch_meta(&self, id: &KeyId, rev: i64) {
+        if let Some(e) = write(&self.meta).get_mut(id)
+            && e.revision == rev
+        {
+            e.fetched = Instant::now();
+        }
+    }
+
+    pub(crate) fn put_meta(&self, meta: Arc<KeyMetadata>, revision: i64) {
         if self.ttl.is_zero() {
             return;
         }
-        write(&self.meta).insert(meta.key_id, (meta, Instant::now()));
+        let entry = MetaEntry {
+            meta: meta.clone(),
+            fetched: Instant::now(),
+            revision,
+        };
+        write(&self.meta).insert(meta.key_id, entry);
     }
 
     pub(crate) fn alias(&self, name: &str) -> Option<KeyId> {

@@ -22,7 +22,7 @@ pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
 }
 
 pub(crate) const KEY_COLUMNS: &str = "id, spec, usage, state, origin, description, current_version, \
-     min_decryption_version, created_at, rotated_at, rotation_period_days, next_rotation_at, deletion_date";
+     min_decryption_version, created_at, rotated_at, rotation_period_days, next_rotation_at, deletion_date, revision";
 
 pub(crate) fn origin_from_str(s: &str) -> Result<KeyOrigin> {
     match s {
@@ -108,10 +108,35 @@ pub(crate) async fn fill_names_conn(
     Ok(())
 }
 
-/// Reads one key by id, or `None`.
-pub(crate) async fn load_key(pool: &AnyPool, id: &KeyId) -> Result<Option<KeyMetadata>> {
+/// Reads one key by id with its revision, or `None`.
+pub(crate) async fn load_key(pool: &AnyPool, id: &KeyId) -> Result<Option<(KeyMetadata, i64)>> {
     let mut conn = pool.acquire().await.map_err(db_err)?;
-    load_key_conn(&mut conn, id).await
+    // The revision first: a change made between the two reads leaves a
+    // revision older than the metadata, which costs one more reload later,
+    // never a stale entry that looks fresh.
+    let Some(rev) = load_revision_conn(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    Ok(load_key_conn(&mut conn, id).await?.map(|m| (m, rev)))
+}
+
+/// The revision of a key, or `None` when it does not exist.
+pub(crate) async fn load_revision(pool: &AnyPool, id: &KeyId) -> Result<Option<i64>> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    load_revision_conn(&mut conn, id).await
+}
+
+pub(crate) async fn load_revision_conn(
+    conn: &mut AnyConnection,
+    id: &KeyId,
+) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT revision FROM kms_keys WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    row.map(|r| r.try_get::<i64, _>("revision").map_err(corrupt))
+        .transpose()
 }
 
 /// Reads one key by id on one connection (or transaction), or `None`.

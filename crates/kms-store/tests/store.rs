@@ -308,3 +308,46 @@ fn debug_of_store_secrets_shows_no_bytes() {
     let s = format!("{u:?}");
     assert!(!s.contains("hunter2"), "{s}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_by_another_process_is_seen_once_the_cache_lifetime_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir.path().join("x.db"));
+    let ttl = std::time::Duration::from_millis(100);
+    let open = |url: String| async move {
+        let store = LocalBackend::open(StoreOptions::new(url).with_cache_ttl(ttl), &pass("right"))
+            .await
+            .unwrap();
+        KmsManager::new(store, Arc::new(SystemRng))
+    };
+    drop(init(&url).await);
+    let (a, b) = (open(url.clone()).await, open(url.clone()).await);
+    let key = a
+        .create_key(CreateKeyRequest::new(KeySpec::Aes256))
+        .await
+        .unwrap();
+    let id = KeyRef::Id(key.key_id);
+    let ctx = EncryptionContext::new();
+    // Both processes have the key cached.
+    a.encrypt(&id, b"x", &ctx).await.unwrap();
+    b.encrypt(&id, b"x", &ctx).await.unwrap();
+    // An unchanged key stays usable across many lifetimes (revalidated, not reloaded).
+    tokio::time::sleep(ttl * 3).await;
+    b.encrypt(&id, b"x", &ctx).await.unwrap();
+    // A disables it: B refuses once its entry is older than the lifetime.
+    a.disable_key(&id).await.unwrap();
+    tokio::time::sleep(ttl * 2).await;
+    let r = b.encrypt(&id, b"x", &ctx).await;
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::FailedPrecondition);
+    // A rotates after enabling: B encrypts with version 2.
+    a.enable_key(&id).await.unwrap();
+    a.rotate_key(&id).await.unwrap();
+    tokio::time::sleep(ttl * 2).await;
+    assert_eq!(b.encrypt(&id, b"x", &ctx).await.unwrap().version, 2);
+    // An alias made by A resolves in B, and B sees it on the key.
+    let alias = kms_core::AliasName::parse("alias/late").unwrap();
+    a.create_alias(&alias, &id).await.unwrap();
+    tokio::time::sleep(ttl * 2).await;
+    let meta = b.describe_key(&KeyRef::Alias(alias.clone())).await.unwrap();
+    assert_eq!(meta.aliases, vec![alias]);
+}

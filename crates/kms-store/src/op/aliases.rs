@@ -19,6 +19,7 @@ impl LocalBackend {
                 .await;
         match res {
             Ok(_) => {
+                self.bump_revision(&key.key_id).await?;
                 self.cache.evict(&key.key_id);
                 Ok(())
             }
@@ -37,6 +38,8 @@ impl LocalBackend {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
+        self.bump_revision(&old).await?;
+        self.bump_revision(&key.key_id).await?;
         self.cache.evict(&old);
         self.cache.evict(&key.key_id);
         if res.rows_affected() == 0 {
@@ -55,7 +58,18 @@ impl LocalBackend {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
+        self.bump_revision(&old).await?;
         self.cache.evict(&old);
+        Ok(())
+    }
+
+    /// Marks a key changed (its aliases moved) for other processes' caches.
+    async fn bump_revision(&self, id: &KeyId) -> Result<()> {
+        sqlx::query("UPDATE kms_keys SET revision = revision + 1 WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

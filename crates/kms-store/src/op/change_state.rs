@@ -25,7 +25,7 @@ impl LocalBackend {
             _ => return Err(Error::unsupported("local", format!("{change:?}"))),
         };
         let res = sqlx::query(
-            "UPDATE kms_keys SET state = $1, deletion_date = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+            "UPDATE kms_keys SET state = $1, deletion_date = $2, updated_at = $3, revision = revision + 1 WHERE id = $4 AND state = $5",
         )
         .bind(to.as_str())
         .bind(deletion_date)

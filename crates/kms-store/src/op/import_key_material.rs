@@ -107,7 +107,7 @@ impl LocalBackend {
             ));
         }
         let updated = sqlx::query(
-            "UPDATE kms_keys SET state = 'Enabled', current_version = 1, min_decryption_version = 1, rotated_at = $1, updated_at = $2 \
+            "UPDATE kms_keys SET state = 'Enabled', current_version = 1, min_decryption_version = 1, rotated_at = $1, updated_at = $2, revision = revision + 1 \
              WHERE id = $3 AND state = 'PendingImport'",
         )
         .bind(now)

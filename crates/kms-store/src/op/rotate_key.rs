@@ -21,7 +21,7 @@ impl LocalBackend {
         let now = self.now_ms();
         let id_s = id.to_string();
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("UPDATE kms_keys SET updated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE kms_keys SET updated_at = $1, revision = revision + 1 WHERE id = $2")
             .bind(now)
             .bind(&id_s)
             .execute(&mut *tx)
@@ -82,13 +82,16 @@ impl LocalBackend {
             .map_err(db_err)?;
         // Read back inside the transaction: after commit another process
         // may already have rotated again.
+        let rev = crate::rows::load_revision_conn(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
         let meta = crate::rows::load_key_conn(&mut tx, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
         tx.commit().await.map_err(db_err)?;
         self.cache.evict(id);
         let meta = Arc::new(meta);
-        self.cache.put_meta(meta.clone());
+        self.cache.put_meta(meta.clone(), rev);
         Ok(meta)
     }
 }

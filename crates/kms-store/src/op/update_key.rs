@@ -18,7 +18,7 @@ impl LocalBackend {
         let id = key.key_id.to_string();
         let now = self.now_ms();
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("UPDATE kms_keys SET updated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE kms_keys SET updated_at = $1, revision = revision + 1 WHERE id = $2")
             .bind(now)
             .bind(&id)
             .execute(&mut *tx)
