@@ -56,11 +56,29 @@ struct Failures {
     locked_until: Option<OffsetDateTime>,
 }
 
-/// Counts failed authentications per source address.
+/// How long a verified token is trusted from memory. Revocations and policy
+/// changes made through this node clear the cache at once; made through
+/// another node, they take effect here within this time.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A verified token and its policies, as cached.
+#[derive(Debug)]
+struct VerifiedToken {
+    principal: String,
+    token_id: String,
+    root: bool,
+    policies: Vec<Policy>,
+    expires_at: Option<OffsetDateTime>,
+    verified: std::time::Instant,
+}
+
+/// Counts failed authentications per source address, and caches verified
+/// tokens by their SHA-256 (never the token itself) for [`TOKEN_CACHE_TTL`].
 #[derive(Debug)]
 pub struct FailureLimiter {
     settings: AuthSettings,
     by_source: Mutex<HashMap<String, Failures>>,
+    verified: Mutex<HashMap<[u8; 32], std::sync::Arc<VerifiedToken>>>,
 }
 
 impl FailureLimiter {
@@ -69,7 +87,35 @@ impl FailureLimiter {
         Self {
             settings,
             by_source: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Forgets every cached token (after a revocation or a policy change).
+    pub fn forget_tokens(&self) {
+        self.verified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    fn cached_token(
+        &self,
+        hash: &[u8; 32],
+        now: OffsetDateTime,
+    ) -> Option<std::sync::Arc<VerifiedToken>> {
+        let map = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let v = map.get(hash)?;
+        let fresh = v.verified.elapsed() < TOKEN_CACHE_TTL && v.expires_at.is_none_or(|e| e > now);
+        fresh.then(|| v.clone())
+    }
+
+    fn cache_token(&self, hash: [u8; 32], v: std::sync::Arc<VerifiedToken>) {
+        let mut map = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, t| t.verified.elapsed() < TOKEN_CACHE_TTL);
+        }
+        map.insert(hash, v);
     }
 
     /// The settings.
@@ -239,18 +285,34 @@ impl FromRequestParts<AppState> for Caller {
                 "this endpoint needs a token: send `Authorization: Bearer <token>` (or X-Vault-Token / X-API-Key)".into(),
             ));
         };
-        let Some(record) = state.store.authenticate_token(&token).await? else {
-            state.auth.fail(&meta.source, now);
-            return Err(ApiError::Unauthenticated(
-                "the token is unknown, expired or revoked".into(),
-            ));
+        let hash = kms_store::tokens::hash_token(&token);
+        let verified = match state.auth.cached_token(&hash, now) {
+            Some(v) => v,
+            None => {
+                let Some(record) = state.store.authenticate_token(&token).await? else {
+                    state.auth.fail(&meta.source, now);
+                    return Err(ApiError::Unauthenticated(
+                        "the token is unknown, expired or revoked".into(),
+                    ));
+                };
+                let policies = state.store.policies_named(&record.policies).await?;
+                let v = std::sync::Arc::new(VerifiedToken {
+                    principal: record.principal.clone(),
+                    token_id: record.id.clone(),
+                    root: record.is_root(),
+                    policies,
+                    expires_at: record.expires_at,
+                    verified: std::time::Instant::now(),
+                });
+                state.auth.cache_token(hash, v.clone());
+                v
+            }
         };
-        let policies = state.store.policies_named(&record.policies).await?;
         Ok(Caller {
-            principal: record.principal.clone(),
-            token_id: record.id.clone(),
-            root: record.is_root(),
-            policies,
+            principal: verified.principal.clone(),
+            token_id: verified.token_id.clone(),
+            root: verified.root,
+            policies: verified.policies.clone(),
             meta,
         })
     }

@@ -204,24 +204,6 @@ impl LocalBackend {
         for (i, ev) in events.iter().enumerate() {
             let seq = end - n + 1 + i64::try_from(i).map_err(corrupt)?;
             let hash = chain_hash(&prev, ev, seq);
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO kms_audit ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            )))
-            .bind(seq)
-            .bind(to_ms(ev.time))
-            .bind(ev.principal.clone())
-            .bind(ev.operation.clone())
-            .bind(ev.entity_type.clone())
-            .bind(ev.entity_id.clone())
-            .bind(ev.key_version.map(i64::from))
-            .bind(ev.outcome.clone())
-            .bind(ev.request_id.clone())
-            .bind(ev.source.clone())
-            .bind(prev.to_vec())
-            .bind(hash.to_vec())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
             let mut stored = ev.clone();
             stored.time = from_ms(to_ms(ev.time));
             out.push(AuditRecord {
@@ -231,6 +213,38 @@ impl LocalBackend {
                 hash,
             });
             prev = hash;
+        }
+        // Multi-row inserts: one statement per 64 records (768 parameters,
+        // far below the SQLite and PostgreSQL limits).
+        for chunk in out.chunks(64) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let cols: Vec<String> = (1..=12).map(|c| format!("${}", r * 12 + c)).collect();
+                    format!("({})", cols.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO kms_audit ({AUDIT_COLUMNS}) VALUES {}",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for rec in chunk {
+                let ev = &rec.event;
+                q = q
+                    .bind(rec.seq)
+                    .bind(to_ms(ev.time))
+                    .bind(ev.principal.clone())
+                    .bind(ev.operation.clone())
+                    .bind(ev.entity_type.clone())
+                    .bind(ev.entity_id.clone())
+                    .bind(ev.key_version.map(i64::from))
+                    .bind(ev.outcome.clone())
+                    .bind(ev.request_id.clone())
+                    .bind(ev.source.clone())
+                    .bind(rec.prev_hash.to_vec())
+                    .bind(rec.hash.to_vec());
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
         }
         sqlx::query("UPDATE kms_audit_head SET hash = $1 WHERE id = 1")
             .bind(prev.to_vec())

@@ -111,6 +111,7 @@ pub async fn revoke_token(
 ) -> Result<Json<TokenInfo>, ApiError> {
     let act = Act::admin("token_revoke", "token", id.clone());
     let rec = s.run(&caller, act, || s.store.revoke_token(&id)).await?;
+    s.auth.forget_tokens();
     Ok(Json(token_info(&rec)))
 }
 
@@ -143,6 +144,7 @@ pub async fn put_policy(
     };
     let act = Act::admin("policy_write", "policy", name);
     s.run(&caller, act, || s.store.put_policy(&policy)).await?;
+    s.auth.forget_tokens();
     Ok(Json(policy_wire(policy)))
 }
 
@@ -184,6 +186,7 @@ pub async fn delete_policy(
 ) -> Result<StatusCode, ApiError> {
     let act = Act::admin("policy_delete", "policy", name.clone());
     s.run(&caller, act, || s.store.delete_policy(&name)).await?;
+    s.auth.forget_tokens();
     Ok(StatusCode::NO_CONTENT)
 }
 

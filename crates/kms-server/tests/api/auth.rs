@@ -217,6 +217,13 @@ async fn expired_and_revoked_tokens_are_401() {
         .await;
     let tok = b.body["token"].as_str().unwrap().to_string();
     let id = b.body["info"]["id"].as_str().unwrap();
+    // Used once, so the node has it in its token cache: revocation must still bite at once.
+    assert_eq!(
+        t.call("GET", "/api/v1/kms/status", Some(&tok), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     let r = t
         .root("DELETE", &format!("/api/v1/auth/tokens/{id}"), None)
         .await;
