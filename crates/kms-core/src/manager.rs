@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::key::{AliasName, KeyId, KeyMetadata, KeyRef};
 use crate::operation::Operation;
 use crate::rng::Rng;
-use crate::secret::{DataKey, PrivateKey};
+use crate::secret::DataKey;
 use crate::spec::{DataKeyPairSpec, MacAlgorithm, MessageType, SigningAlgorithm};
 use crate::types::{
     AliasEntry, CreateKeyRequest, DataKeyLength, Decrypted, Encrypted, GeneratedDataKey,
@@ -430,7 +430,7 @@ impl KmsManager {
             key_id: enc.key_id,
             version: enc.version,
             spec,
-            private_key_plaintext: with_plaintext.then_some(private).map(|p: PrivateKey| p),
+            private_key_plaintext: with_plaintext.then_some(private),
             private_key_ciphertext: enc.ciphertext,
             public_key: public,
         })

@@ -89,6 +89,23 @@ pub struct DecryptFileArgs {
     /// The encrypted file (KMS envelope or age, armored or not); `-` for stdin.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub open: OpenWith,
+    /// Where to write (default: FILE without `.enc`; `-` for stdout). A file
+    /// appears only once the whole input authenticated; on stdout, plaintext
+    /// is streamed chunk by chunk as each authenticates, so discard it unless
+    /// the exit status is 0.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// How to open an encrypted file: identities, passphrase and context
+/// (shared by `decrypt-file` and `rewrap-file`).
+#[derive(Debug, Args)]
+pub struct OpenWith {
     /// An age identity file (`AGE-SECRET-KEY-1…`); repeatable.
     #[arg(long = "identity", short = 'i', value_name = "FILE")]
     pub identities: Vec<PathBuf>,
@@ -100,15 +117,14 @@ pub struct DecryptFileArgs {
     /// The encryption context given to encrypt-file.
     #[arg(long, value_parser = parse_context, default_value = "", hide_default_value = true)]
     pub context: EncryptionContext,
-    /// Where to write (default: FILE without `.enc`; `-` for stdout). A file
-    /// appears only once the whole input authenticated; on stdout, plaintext
-    /// is streamed chunk by chunk as each authenticates, so discard it unless
-    /// the exit status is 0.
-    #[arg(long, short = 'o', value_name = "OUT")]
-    pub output: Option<PathBuf>,
-    /// Overwrite an existing output file.
-    #[arg(long)]
-    pub force: bool,
+}
+
+impl OpenWith {
+    /// The identities to try: the age identity files and the passphrase, if any.
+    fn identities(&self) -> Result<Vec<Identity>, CliError> {
+        let pass = file_passphrase(&self.pass, self.passphrase, false)?;
+        identities(&self.identities, pass)
+    }
 }
 
 /// `kms rewrap-file`.
@@ -127,17 +143,8 @@ pub struct RewrapFileArgs {
     /// Move every KMS-key stanza to its key's newest version (after a rotation).
     #[arg(long)]
     pub to_latest_version: bool,
-    /// An age identity file that opens the file; repeatable.
-    #[arg(long = "identity", short = 'i', value_name = "FILE")]
-    pub identities: Vec<PathBuf>,
-    /// Ask for the file passphrase on the terminal.
-    #[arg(long)]
-    pub passphrase: bool,
     #[command(flatten)]
-    pub pass: FilePassphrase,
-    /// The encryption context given to encrypt-file.
-    #[arg(long, value_parser = parse_context, default_value = "", hide_default_value = true)]
-    pub context: EncryptionContext,
+    pub open: OpenWith,
     /// Write the rewrapped file here instead of replacing FILE.
     #[arg(long, short = 'o', value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -451,8 +458,7 @@ pub async fn encrypt(ctx: &Ctx, args: EncryptFileArgs) -> Result<(), CliError> {
 
 /// `kms decrypt-file`.
 pub async fn decrypt(ctx: &Ctx, args: DecryptFileArgs) -> Result<(), CliError> {
-    let pass = file_passphrase(&args.pass, args.passphrase, false)?;
-    let ids = identities(&args.identities, pass)?;
+    let ids = args.open.identities()?;
     let kms = optional_kms(ctx, !ids.is_empty()).await?;
     let service = EncryptionService::new(kms);
     let output = match &args.output {
@@ -481,7 +487,7 @@ pub async fn decrypt(ctx: &Ctx, args: DecryptFileArgs) -> Result<(), CliError> {
                 SyncReader(reader),
                 SyncWriter(out),
                 &ids,
-                &args.context,
+                &args.open.context,
                 &opts,
             )
             .await
@@ -494,7 +500,7 @@ pub async fn decrypt(ctx: &Ctx, args: DecryptFileArgs) -> Result<(), CliError> {
                 SyncReader(reader),
                 SyncWriter(out.file()),
                 &ids,
-                &args.context,
+                &args.open.context,
                 &opts,
             )
             .await
@@ -512,8 +518,7 @@ pub async fn decrypt(ctx: &Ctx, args: DecryptFileArgs) -> Result<(), CliError> {
 
 /// `kms rewrap-file`.
 pub async fn rewrap(ctx: &Ctx, args: RewrapFileArgs) -> Result<(), CliError> {
-    let pass = file_passphrase(&args.pass, args.passphrase, false)?;
-    let ids = identities(&args.identities, pass)?;
+    let ids = args.open.identities()?;
     let needs_kms = args.to_latest_version
         || args
             .add_recipient
@@ -543,7 +548,7 @@ pub async fn rewrap(ctx: &Ctx, args: RewrapFileArgs) -> Result<(), CliError> {
                 SyncReader(reader),
                 SyncWriter(out),
                 &ids,
-                &args.context,
+                &args.open.context,
                 &change,
             )
             .await?
@@ -554,7 +559,7 @@ pub async fn rewrap(ctx: &Ctx, args: RewrapFileArgs) -> Result<(), CliError> {
                 SyncReader(reader),
                 SyncWriter(out.file()),
                 &ids,
-                &args.context,
+                &args.open.context,
                 &change,
             )
             .await?;
