@@ -59,9 +59,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "KMS_ADDR", value_name = "URL")]
     pub addr: Option<String>,
 
-    /// The token for --addr. Give it before the command (`kms --token T key list`;
-    /// `key import` has its own `--token`), or set KMS_TOKEN.
-    #[arg(long, env = "KMS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    /// The token for --addr (before or after the command), or set KMS_TOKEN.
+    #[arg(
+        long,
+        global = true,
+        env = "KMS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<crate::commands::remote::SecretArg>,
 
     /// A CA bundle (PEM) to trust for an https --addr.
@@ -309,7 +314,7 @@ pub struct ImportArgs {
     pub key: KeyRef,
     /// The `import-token` file written by `kms key import-params`.
     #[arg(long, value_name = "FILE")]
-    pub token: PathBuf,
+    pub import_token: PathBuf,
     /// The wrapped material: RSA-OAEP-wrapped ephemeral key followed by the AES-KWP-wrapped material.
     #[arg(long, value_name = "FILE")]
     pub wrapped: PathBuf,

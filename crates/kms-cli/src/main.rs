@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod error;
 mod input;
+mod local_audit;
 mod output;
 mod unseal;
 

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
 use crate::input::read_passphrase_file;
+use crate::local_audit::LocalAudit;
 
 /// The backends this build offers.
 pub const BACKENDS: &[&str] = &["local"];
@@ -207,8 +208,13 @@ fn prompt(confirm: bool) -> Result<Passphrase, CliError> {
     Ok(Passphrase::new(first.to_string()))
 }
 
-/// Opens the store and builds the manager over it.
-pub async fn open(location: &StoreLocation, source: &UnsealSource) -> Result<KmsManager, CliError> {
+/// Opens the store and builds the manager over it; the manager records
+/// every key operation in the store's audit log as `audit` says.
+pub async fn open(
+    location: &StoreLocation,
+    source: &UnsealSource,
+    audit: &LocalAudit,
+) -> Result<KmsManager, CliError> {
     if location.surely_absent() {
         return Err(CliError::NotInitialised {
             store: location.display(),
@@ -218,7 +224,7 @@ pub async fn open(location: &StoreLocation, source: &UnsealSource) -> Result<Kms
     let backend = LocalBackend::open(location.options(), &unseal)
         .await
         .map_err(|e| open_error(e, location))?;
-    Ok(KmsManager::new(backend, Arc::new(SystemRng)))
+    Ok(audit.manager(backend))
 }
 
 fn open_error(e: kms_core::Error, location: &StoreLocation) -> CliError {

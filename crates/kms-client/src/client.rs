@@ -6,7 +6,7 @@ use kms_proto::admin::{
     AuditList, AuditQuery, AuditVerifyResponse, CreateTokenRequest, CreatedTokenWire, PolicyList,
     PolicyWire, TokenInfo, TokenList,
 };
-use kms_proto::batch::BatchResponse;
+use kms_proto::batch::{BatchEntry, BatchResponse};
 use kms_proto::crypto::{
     DataKeyPairRequest, DataKeyPairResponseWire, DataKeyRequest, DataKeyResponseWire, DecryptItem,
     DecryptRequest, DecryptResponseWire, EncryptItemWire, EncryptRequestWire, EncryptResponse,
@@ -439,7 +439,7 @@ impl Client {
     ) -> Result<BatchResponse<EncryptResponse>, Error> {
         let body = EncryptRequestWire {
             key: key.map(str::to_string),
-            batch_input: Some(items),
+            batch_input: Some(items.into_iter().map(BatchEntry::from).collect()),
             ..EncryptRequestWire::default()
         };
         self.post(&["crypto", "encrypt"], &body).await
@@ -467,7 +467,7 @@ impl Client {
         items: Vec<DecryptItem>,
     ) -> Result<BatchResponse<DecryptResponseWire>, Error> {
         let body = DecryptRequest {
-            batch_input: Some(items),
+            batch_input: Some(items.into_iter().map(BatchEntry::from).collect()),
             ..DecryptRequest::default()
         };
         self.post(&["crypto", "decrypt"], &body).await

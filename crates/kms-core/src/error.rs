@@ -210,6 +210,17 @@ impl Error {
         }
     }
 
+    /// The stable, machine-readable code of this error, the same on every
+    /// surface (the `error` of an HTTP error body, the `error:<code>` outcome
+    /// of an audit record): its kind's [`ErrorKind::code`], except
+    /// `payload_too_large` for [`Error::PayloadTooLarge`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            other => other.kind().code(),
+        }
+    }
+
     /// Shorthand for an invalid argument.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {

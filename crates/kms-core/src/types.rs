@@ -203,6 +203,18 @@ pub enum StateChange {
     },
 }
 
+impl StateChange {
+    /// The operation that makes this change (`enable_key`, …).
+    pub fn operation(&self) -> crate::Operation {
+        match self {
+            StateChange::CancelDeletion => crate::Operation::CancelKeyDeletion,
+            StateChange::Disable => crate::Operation::DisableKey,
+            StateChange::Enable => crate::Operation::EnableKey,
+            StateChange::ScheduleDeletion { .. } => crate::Operation::ScheduleKeyDeletion,
+        }
+    }
+}
+
 /// An alias and the key it names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AliasEntry {

@@ -118,8 +118,16 @@ pub struct AuditRecordWire {
     pub request_id: String,
     /// The caller's address.
     pub source: String,
+    /// How many items of the request the record stands for: 1, or the
+    /// number of batch items that shared key, version and outcome.
+    #[serde(default = "one")]
+    pub items: u32,
     /// SHA-256 chain hash, hex.
     pub hash: String,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A page of audit records.
@@ -147,6 +155,10 @@ pub struct AuditQuery {
     pub entity_id: Option<String>,
     /// Only this outcome.
     pub outcome: Option<String>,
+    /// Only records at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00Z`).
+    pub since: Option<String>,
+    /// Only records before this time (RFC 3339).
+    pub until: Option<String>,
 }
 
 /// The result of verifying the audit chain.

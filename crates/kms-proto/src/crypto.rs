@@ -7,6 +7,7 @@ use kms_core::{KeyId, MacAlgorithm, SigningAlgorithm};
 use serde::{Deserialize, Serialize};
 
 use crate::b64::SecretBytes;
+use crate::batch::BatchEntry;
 use crate::context::ContextWire;
 
 /// `POST /api/v1/crypto/encrypt`.
@@ -25,7 +26,8 @@ pub struct EncryptRequestWire {
     pub context: Option<ContextWire>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<EncryptItemWire>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<EncryptItemWire>>))]
+    pub batch_input: Option<Vec<BatchEntry<EncryptItemWire>>>,
 }
 
 /// One item of an encrypt batch.
@@ -75,7 +77,8 @@ pub struct DecryptRequest {
     pub context: Option<ContextWire>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<DecryptItem>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<DecryptItem>>))]
+    pub batch_input: Option<Vec<BatchEntry<DecryptItem>>>,
 }
 
 /// One item of a decrypt batch.
@@ -131,7 +134,8 @@ pub struct ReEncryptRequest {
     pub destination_context: Option<ContextWire>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<ReEncryptItem>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<ReEncryptItem>>))]
+    pub batch_input: Option<Vec<BatchEntry<ReEncryptItem>>>,
 }
 
 /// One item of a re-encrypt batch.
@@ -254,7 +258,8 @@ pub struct SignRequest {
     pub algorithm: Option<String>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<SignItem>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<SignItem>>))]
+    pub batch_input: Option<Vec<BatchEntry<SignItem>>>,
 }
 
 /// One item of a sign batch.
@@ -325,7 +330,8 @@ pub struct VerifyRequest {
     pub version: Option<u32>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<VerifyItem>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<VerifyItem>>))]
+    pub batch_input: Option<Vec<BatchEntry<VerifyItem>>>,
 }
 
 /// One item of a verify batch.
@@ -386,7 +392,8 @@ pub struct MacRequest {
     pub algorithm: Option<String>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<MacItem>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<MacItem>>))]
+    pub batch_input: Option<Vec<BatchEntry<MacItem>>>,
 }
 
 /// One item of a MAC batch.
@@ -451,7 +458,8 @@ pub struct MacVerifyRequest {
     pub version: Option<u32>,
     /// Items of a batch.
     #[serde(default)]
-    pub batch_input: Option<Vec<MacVerifyItem>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<MacVerifyItem>>))]
+    pub batch_input: Option<Vec<BatchEntry<MacVerifyItem>>>,
 }
 
 /// One item of a MAC-verify batch.

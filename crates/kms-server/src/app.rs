@@ -76,6 +76,13 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
     )))
 }
 
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "{method} is not allowed on {}; see /docs or /openapi.json for the methods it takes",
+        uri.path()
+    ))
+}
+
 /// A handler that panicked answers a generic 500 (and is logged) instead of
 /// dropping the connection.
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -141,14 +148,12 @@ pub fn app(state: AppState) -> Router {
     api.route("/api/v1/sys/health", axum::routing::get(seed::health))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(Extension(BodyLimit(limit)))
         .layer(middleware::from_fn_with_state(state.clone(), sealed_guard))
         .layer(CatchPanicLayer::custom(panicked))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track,
-        ))
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

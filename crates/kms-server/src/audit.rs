@@ -106,6 +106,7 @@ pub fn record_to_wire(r: &AuditRecord) -> AuditRecordWire {
         outcome: r.event.outcome.clone(),
         request_id: r.event.request_id.clone(),
         source: r.event.source.clone(),
+        items: r.event.items,
         hash: hex::encode(r.hash),
     }
 }
@@ -116,6 +117,9 @@ async fn writer(
     mut rx: mpsc::Receiver<Pending>,
 ) {
     let mut file = None;
+    // The head this writer last wrote: on SQLite an append is then one
+    // round trip to the database (see LocalBackend::append_audit_after).
+    let mut head = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -125,8 +129,14 @@ async fn writer(
             }
         }
         metrics::gauge!("kms_audit_queue_depth").set(rx.len() as f64);
-        let events: Vec<AuditEvent> = batch.iter().map(|p| p.event.clone()).collect();
-        let result = match store.append_audit(&events).await {
+        let mut events = Vec::with_capacity(batch.len());
+        let mut waiters = Vec::with_capacity(batch.len());
+        for p in batch {
+            events.push(p.event);
+            waiters.push((p.enqueued, p.done));
+        }
+        let n = events.len();
+        let result = match store.append_audit_after(&mut head, events).await {
             Ok(records) => match &mirror {
                 Some(path) => write_mirror(&mut file, path, &records).await,
                 None => Ok(()),
@@ -136,11 +146,12 @@ async fn writer(
                 Err(format!("it cannot be written ({e})"))
             }
         };
-        metrics::counter!("kms_audit_records_total").increment(batch.len() as u64);
+        metrics::counter!("kms_audit_records_total").increment(n as u64);
         metrics::counter!("kms_audit_batches_total").increment(1);
-        for p in batch {
-            metrics::histogram!("kms_audit_lag_seconds").record(p.enqueued.elapsed().as_secs_f64());
-            let _ = p.done.send(result.clone());
+        let lag = metrics::histogram!("kms_audit_lag_seconds");
+        for (enqueued, done) in waiters {
+            lag.record(enqueued.elapsed().as_secs_f64());
+            let _ = done.send(result.clone());
         }
     }
 }

@@ -67,7 +67,7 @@ struct VerifiedToken {
     principal: String,
     token_id: String,
     root: bool,
-    policies: Vec<Policy>,
+    policies: std::sync::Arc<Vec<Policy>>,
     expires_at: Option<OffsetDateTime>,
     verified: std::time::Instant,
 }
@@ -253,8 +253,8 @@ pub struct Caller {
     pub token_id: String,
     /// Whether the caller holds the `root` policy.
     pub root: bool,
-    /// The caller's stored policies.
-    pub policies: Vec<Policy>,
+    /// The caller's stored policies (shared with the verified-token cache).
+    pub policies: std::sync::Arc<Vec<Policy>>,
     /// The request.
     pub meta: RequestMeta,
 }
@@ -272,7 +272,7 @@ impl FromRequestParts<AppState> for Caller {
                 && let Some(names) = state.auth.settings().client_cert_principals.get(&subject)
             {
                 let root = names.iter().any(|n| n == kms_store::ROOT_POLICY);
-                let policies = state.store.policies_named(names).await?;
+                let policies = std::sync::Arc::new(state.store.policies_named(names).await?);
                 return Ok(Caller {
                     principal: subject,
                     token_id: "cert".into(),
@@ -291,11 +291,24 @@ impl FromRequestParts<AppState> for Caller {
             None => {
                 let Some(record) = state.store.authenticate_token(&token).await? else {
                     state.auth.fail(&meta.source, now);
+                    // A presented token that fails is an audited event
+                    // (never the token itself).
+                    let event = state.event(
+                        "anonymous",
+                        &meta,
+                        "authenticate",
+                        "token",
+                        String::new(),
+                        None,
+                        "error:unauthenticated".into(),
+                    );
+                    state.audit.record(event).await?;
                     return Err(ApiError::Unauthenticated(
                         "the token is unknown, expired or revoked".into(),
                     ));
                 };
-                let policies = state.store.policies_named(&record.policies).await?;
+                let policies =
+                    std::sync::Arc::new(state.store.policies_named(&record.policies).await?);
                 let v = std::sync::Arc::new(VerifiedToken {
                     principal: record.principal.clone(),
                     token_id: record.id.clone(),

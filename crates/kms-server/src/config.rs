@@ -30,6 +30,13 @@ use kms_core::Error;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+/// `[server] listen` when nothing sets it.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8082";
+/// `[server] default_key` when nothing sets it.
+pub const DEFAULT_SEED_KEY: &str = "alias/default";
+/// `[server] max_request_bytes` when nothing sets it (4 MiB).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
 /// The whole file.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,8 +76,8 @@ pub struct KmsSection {
     pub cosmian: Option<CosmianSection>,
 }
 
-/// `[kms.local]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// `[kms.local]`. `Debug` hides a password in the store URL.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocalSection {
     /// A SQLite path or a `postgres://` URL.
@@ -79,6 +86,16 @@ pub struct LocalSection {
     pub passphrase_file: Option<PathBuf>,
     /// A root key file instead of a passphrase.
     pub key_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for LocalSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalSection")
+            .field("store", &self.store.as_deref().map(redact_url))
+            .field("passphrase_file", &self.passphrase_file)
+            .field("key_file", &self.key_file)
+            .finish()
+    }
 }
 
 /// `[kms.age]` (seed 001).
@@ -198,14 +215,26 @@ pub struct TlsSection {
     pub client_principals: BTreeMap<String, Vec<String>>,
 }
 
-/// `[cli]`.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// `[cli]`: read by every `kms` command that can work through a server;
+/// `--addr`/`KMS_ADDR`, `--token`/`KMS_TOKEN` and a local store flag
+/// (`--store`, `KMS_STORE`, …) win over it. `Debug` hides a password in `addr`.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CliSection {
-    /// The server the CLI talks to (`KMS_ADDR`).
+    /// The server the CLI talks to, like `KMS_ADDR`.
     pub addr: Option<String>,
-    /// A file holding the CLI's token (`KMS_TOKEN`).
+    /// A file holding the CLI's token (a trailing newline is stripped), used
+    /// when neither `--token` nor `KMS_TOKEN` is given.
     pub token_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for CliSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CliSection")
+            .field("addr", &self.addr.as_deref().map(redact_url))
+            .field("token_file", &self.token_file)
+            .finish()
+    }
 }
 
 impl Config {
@@ -244,7 +273,23 @@ impl Config {
         dirs::config_dir().map(|d| d.join("kms").join("kms.toml"))
     }
 
-    /// A redacted rendering (secrets replaced), for `kms config show`.
+    /// The file in use and its contents: `explicit` (`--config`,
+    /// `KMS_CONFIG`; it must exist), else the default path when it exists,
+    /// else `None` (every setting from the environment, flags and defaults).
+    pub fn locate(explicit: Option<&Path>) -> kms_core::Result<Option<(PathBuf, Self)>> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match Self::default_path().filter(|p| p.exists()) {
+                Some(p) => p,
+                None => return Ok(None),
+            },
+        };
+        let cfg = Self::load(&path)?;
+        Ok(Some((path, cfg)))
+    }
+
+    /// A redacted rendering of the file as read (secrets and URL passwords
+    /// replaced); [`effective::Effective`] is the view with defaults and overrides.
     pub fn redacted(&self) -> String {
         format!("{self:#?}")
     }
@@ -334,6 +379,51 @@ fn expand_vars(s: &str, path: &str, unset: &mut Vec<String>) -> kms_core::Result
     out.push_str(rest);
     Ok(out)
 }
+
+/// A URL with its password replaced by `***`: in the user info
+/// (`postgres://kms:***@db/kms`) and in query parameters whose name ends in
+/// `password` (`?password=***`). Text that is not a URL is returned as is.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    // The user info ends at the last `@` before the query: a password may
+    // hold an unescaped `/`, so the first `/` cannot be trusted.
+    let query_at = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = match rest[..query_at].rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = rest.split_at(at);
+            let tail = &host[1..];
+            match userinfo.split_once(':') {
+                Some((user, _)) => (format!("{user}:***@"), tail),
+                None => (format!("{userinfo}@"), tail),
+            }
+        }
+        None => (String::new(), rest),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let (query, fragment) = match query.split_once('#') {
+                Some((q, f)) => (q, format!("#{f}")),
+                None => (query, String::new()),
+            };
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.to_ascii_lowercase().ends_with("password") => {
+                        format!("{k}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}{fragment}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+pub mod effective;
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 //! | no token, or an unknown, expired or revoked token | 401 | `unauthenticated` |
 //! | `ErrorKind::PermissionDenied` (policy, wrong unseal passphrase) | 403 | `permission_denied` |
 //! | `ErrorKind::NotFound` (key, alias, version, token, policy, route) | 404 | `not_found` |
+//! | a route that exists, called with another method | 405 | `method_not_allowed` |
 //! | `ErrorKind::Conflict` (alias exists, concurrent change) | 409 | `conflict` |
 //! | `Error::PayloadTooLarge`, or a body over the request-size limit | 413 | `payload_too_large` |
 //! | `ErrorKind::FailedPrecondition` (key state, unusable version) | 422 | `failed_precondition` |
@@ -39,6 +40,8 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The route exists but not with this method (the message names both).
+    MethodNotAllowed(String),
     /// Too many failed authentications from this address.
     TooManyRequests {
         /// Seconds until the address may try again.
@@ -55,10 +58,9 @@ impl From<Error> for ApiError {
 /// The status and code of a core error (the table above).
 pub fn core_status(e: &Error) -> (StatusCode, &'static str) {
     if let Error::PayloadTooLarge { .. } = e {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        return (StatusCode::PAYLOAD_TOO_LARGE, e.code());
     }
-    let kind = e.kind();
-    let status = match kind {
+    let status = match e.kind() {
         ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
         ErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
@@ -68,7 +70,7 @@ pub fn core_status(e: &Error) -> (StatusCode, &'static str) {
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    (status, kind.code())
+    (status, e.code())
 }
 
 /// The failing error of a 5xx answer, for the logging middleware.
@@ -81,6 +83,7 @@ impl ApiError {
         match self {
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
             }
@@ -96,7 +99,7 @@ impl ApiError {
                 "internal server error; the server log has the details under this response's x-request-id".to_string()
             }
             ApiError::Core(e) => e.to_string(),
-            ApiError::Unauthenticated(m) => m.clone(),
+            ApiError::Unauthenticated(m) | ApiError::MethodNotAllowed(m) => m.clone(),
             ApiError::BodyTooLarge { limit } => format!(
                 "the request body is larger than the server's limit of {limit} bytes; send less per request (or raise server.max_request_bytes)"
             ),

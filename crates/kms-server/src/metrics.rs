@@ -11,19 +11,18 @@
 //! The `metrics` crate keeps one recorder per process, so the exporter is
 //! installed once and every [`crate::AppState`] of the process shares it.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use kms_core::Operation;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::InternalError;
-use crate::state::AppState;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -96,29 +95,91 @@ impl Metrics {
 }
 
 /// Middleware: counts and times every request by route; logs 5xx errors.
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Labels are interned or static, so a request allocates no label strings.
+pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+        .map_or_else(|| intern("unmatched"), |p| intern(p.as_str()));
     let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
     let secs = start.elapsed().as_secs_f64();
+    let request_id = || {
+        resp.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
     if let Some(InternalError(e)) = resp.extensions().get::<InternalError>() {
-        tracing::error!(request_id, route, error = %e, source = ?std::error::Error::source(e.as_ref()), "internal error");
+        tracing::error!(request_id = request_id(), route = &*route, error = %e, source = ?std::error::Error::source(e.as_ref()), "internal error");
     }
-    tracing::debug!(request_id, method, route, status, secs, "request");
-    metrics::counter!("kms_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    tracing::debug!(
+        request_id = request_id(),
+        method,
+        route = &*route,
+        status = resp.status().as_u16(),
+        secs,
+        "request"
+    );
+    let status: metrics::SharedString = match status_label(resp.status()) {
+        Some(s) => s.into(),
+        None => resp.status().as_u16().to_string().into(),
+    };
+    metrics::counter!("kms_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("kms_http_request_duration_seconds", "method" => method, "route" => route)
         .record(secs);
-    let _ = &state;
     resp
+}
+
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+fn status_label(s: axum::http::StatusCode) -> Option<&'static str> {
+    Some(match s.as_u16() {
+        200 => "200",
+        201 => "201",
+        204 => "204",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        409 => "409",
+        413 => "413",
+        415 => "415",
+        422 => "422",
+        429 => "429",
+        500 => "500",
+        501 => "501",
+        503 => "503",
+        _ => return None,
+    })
+}
+
+/// One shared copy of each route label (the router has a fixed set).
+fn intern(route: &str) -> metrics::SharedString {
+    static ROUTES: OnceLock<RwLock<HashMap<String, Arc<str>>>> = OnceLock::new();
+    let table = ROUTES.get_or_init(Default::default);
+    if let Ok(map) = table.read()
+        && let Some(r) = map.get(route)
+    {
+        return metrics::SharedString::from(r.clone());
+    }
+    let shared: Arc<str> = Arc::from(route);
+    if let Ok(mut map) = table.write() {
+        map.insert(route.to_string(), shared.clone());
+    }
+    metrics::SharedString::from(shared)
 }

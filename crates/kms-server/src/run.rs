@@ -15,7 +15,7 @@ use kms_store::{KdfParams, LocalBackend, ROOT_POLICY, StoreOptions, Unseal, sqli
 use zeroize::Zeroizing;
 
 use crate::auth::AuthSettings;
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_LISTEN, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SEED_KEY};
 use crate::state::{AppState, Settings};
 use crate::tls::{TlsFiles, normalise_subject};
 
@@ -123,15 +123,12 @@ fn read_passphrase(path: &Path) -> kms_core::Result<Passphrase> {
 
 impl ServerConfig {
     /// Flags and `KMS_*` (already merged by clap) over the config file.
+    /// [`crate::config::effective::Effective::server`] shows the same
+    /// resolution, with where each value came from.
     pub fn resolve(args: &ServerArgs, store: &StoreArgs) -> kms_core::Result<Self> {
-        let file = match &args.config {
-            Some(p) => Some(Config::load(p)?),
-            None => match Config::default_path().filter(|p| p.exists()) {
-                Some(p) => Some(Config::load(&p)?),
-                None => None,
-            },
-        };
-        let cfg = file.unwrap_or_default();
+        let cfg = Config::locate(args.config.as_deref())?
+            .map(|(_, c)| c)
+            .unwrap_or_default();
         for v in &cfg.unset_variables {
             tracing::warn!("config: ${{{v}}} is unset and was read as empty");
         }
@@ -139,12 +136,7 @@ impl ServerConfig {
         let store_url = match store.store.clone().or_else(|| local.store.clone()) {
             Some(s) if s.contains("://") || s.starts_with("sqlite:") => s,
             Some(p) => sqlite_url(Path::new(&p)),
-            None => {
-                let dir = dirs::data_dir().ok_or_else(|| {
-                    Error::invalid("store", "no data directory; pass --store or set KMS_STORE")
-                })?;
-                sqlite_url(&dir.join("kms").join("kms.db"))
-            }
+            None => sqlite_url(&default_store_path()?),
         };
         let unseal = if let Some(p) = &store.passphrase_file {
             Some(Unseal::Passphrase(read_passphrase(p)?))
@@ -200,7 +192,7 @@ impl ServerConfig {
                 .listen
                 .clone()
                 .or_else(|| srv.listen.clone())
-                .unwrap_or_else(|| "127.0.0.1:8082".into()),
+                .unwrap_or_else(|| DEFAULT_LISTEN.into()),
             dev: args
                 .dev
                 .then(|| args.dev_root_token.clone().map(Zeroizing::new)),
@@ -210,8 +202,8 @@ impl ServerConfig {
                 .default_key
                 .clone()
                 .or_else(|| srv.default_key.clone())
-                .unwrap_or_else(|| "alias/default".into()),
-            max_request_bytes: srv.max_request_bytes.unwrap_or(4 * 1024 * 1024),
+                .unwrap_or_else(|| DEFAULT_SEED_KEY.into()),
+            max_request_bytes: srv.max_request_bytes.unwrap_or(DEFAULT_MAX_REQUEST_BYTES),
             audit_file: args.audit_file.clone().or_else(|| srv.audit_file.clone()),
             auth,
             tls,
@@ -219,6 +211,15 @@ impl ServerConfig {
             backend: cfg.kms.backend_name()?,
         })
     }
+}
+
+/// The store when neither `--store`, `KMS_STORE` nor `[kms.local] store` is
+/// given: `<data dir>/kms/kms.db`, e.g. `~/.local/share/kms/kms.db`.
+pub fn default_store_path() -> kms_core::Result<PathBuf> {
+    let dir = dirs::data_dir().ok_or_else(|| {
+        Error::invalid("store", "no data directory; pass --store or set KMS_STORE")
+    })?;
+    Ok(dir.join("kms").join("kms.db"))
 }
 
 /// Seconds from the config, at most a week (longer windows and lockouts are mistakes).

@@ -8,7 +8,9 @@
 //! `seq` (i64 BE), `time` in Unix milliseconds (i64 BE), then each of
 //! principal, operation, entity type, entity id, outcome, request id and
 //! source as a u32 BE length and UTF-8 bytes, then the key version as one
-//! byte 0 (absent) or 1 followed by a u32 BE.
+//! byte 0 (absent) or 1 followed by a u32 BE, then — only when the record
+//! stands for more than one item of a batch — the ASCII tag `items` and the
+//! count as a u32 BE (so records of one item hash as they always did).
 //!
 //! Records never hold plaintext, key material or tokens: only ids,
 //! versions, names and outcomes.
@@ -24,7 +26,7 @@ use time::OffsetDateTime;
 use kms_core::{Error, Result};
 
 use crate::backend::LocalBackend;
-use crate::db::db_err;
+use crate::db::{Dialect, db_err};
 use crate::rows::{from_ms, to_ms};
 
 /// What happened, before it is chained.
@@ -48,6 +50,9 @@ pub struct AuditEvent {
     pub request_id: String,
     /// The caller's address.
     pub source: String,
+    /// How many items of the request this record stands for (1, or the
+    /// number of batch items that shared key, version and outcome).
+    pub items: u32,
 }
 
 /// A chained record as stored.
@@ -130,6 +135,10 @@ impl AuditEvent {
             }
             None => out.push(0),
         }
+        if self.items != 1 {
+            out.extend_from_slice(b"items");
+            out.extend_from_slice(&self.items.to_be_bytes());
+        }
         out
     }
 }
@@ -170,6 +179,8 @@ fn record_from_row(row: &AnyRow) -> Result<AuditRecord> {
             outcome: s("outcome")?,
             request_id: s("request_id")?,
             source: s("source")?,
+            items: u32::try_from(row.try_get::<i64, _>("items").map_err(corrupt)?)
+                .map_err(corrupt)?,
         },
         prev_hash: hash32(row.try_get("prev_hash").map_err(corrupt)?)?,
         hash: hash32(row.try_get("hash").map_err(corrupt)?)?,
@@ -177,82 +188,234 @@ fn record_from_row(row: &AnyRow) -> Result<AuditRecord> {
 }
 
 const AUDIT_COLUMNS: &str = "seq, time_ms, principal, operation, entity_type, entity_id, key_version, \
-     outcome, request_id, source, prev_hash, hash";
+     outcome, request_id, source, prev_hash, hash, items";
+
+/// One statement inserts a whole append, whatever its size: the records go
+/// in as one JSON array of arrays (hashes in hex), unpacked by the database.
+/// One prepared statement serves every batch, and binding is one parameter.
+fn insert_sql(dialect: Dialect) -> String {
+    // Column kinds in AUDIT_COLUMNS order: integer, text or hex-encoded blob.
+    const KINDS: &[u8; 13] = b"iittttitttbbi";
+    let col = |n: usize, kind: u8| match (dialect, kind) {
+        (Dialect::Sqlite, b'b') => format!("unhex(value->>{n})"),
+        (Dialect::Sqlite, _) => format!("value->>{n}"),
+        (Dialect::Postgres, b'i') => format!("(r->>{n})::bigint"),
+        (Dialect::Postgres, b'b') => format!("decode(r->>{n}, 'hex')"),
+        (Dialect::Postgres, _) => format!("r->>{n}"),
+    };
+    let from = match dialect {
+        Dialect::Sqlite => "jsonb_each($1)",
+        Dialect::Postgres => "jsonb_array_elements($1::jsonb) AS r",
+    };
+    let cols: Vec<String> = KINDS.iter().enumerate().map(|(n, k)| col(n, *k)).collect();
+    format!(
+        "INSERT INTO kms_audit ({AUDIT_COLUMNS}) SELECT {} FROM {from}",
+        cols.join(", ")
+    )
+}
+
+/// The records of an append as the JSON [`insert_sql`] reads, one array
+/// per record in [`AUDIT_COLUMNS`] order.
+fn insert_json(records: &[AuditRecord]) -> Result<String> {
+    let rows: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let e = &r.event;
+            (
+                r.seq,
+                to_ms(e.time),
+                e.principal.as_str(),
+                e.operation.as_str(),
+                e.entity_type.as_str(),
+                e.entity_id.as_str(),
+                e.key_version,
+                e.outcome.as_str(),
+                e.request_id.as_str(),
+                e.source.as_str(),
+                hex::encode(r.prev_hash),
+                hex::encode(r.hash),
+                e.items,
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| Error::Internal(format!("audit records: {e}")))
+}
+
+/// The chain's head: the last record's sequence number and hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditHead {
+    /// The last sequence number (0 for an empty log).
+    pub seq: i64,
+    /// The last record's hash (32 zero bytes for an empty log).
+    pub hash: [u8; 32],
+}
+
+impl AuditHead {
+    /// The head of an empty log.
+    pub const GENESIS: Self = Self {
+        seq: 0,
+        hash: [0; 32],
+    };
+}
+
+/// The events as records chained after `start`.
+fn chain(events: Vec<AuditEvent>, start: AuditHead) -> Result<Vec<AuditRecord>> {
+    let mut records: Vec<AuditRecord> = events
+        .into_iter()
+        .map(|mut ev| {
+            // Stored to the millisecond, so hash what is stored.
+            ev.time = from_ms(to_ms(ev.time));
+            AuditRecord {
+                seq: 0,
+                event: ev,
+                prev_hash: [0; 32],
+                hash: [0; 32],
+            }
+        })
+        .collect();
+    rechain(&mut records, start)?;
+    Ok(records)
+}
+
+/// Renumbers and rehashes `records` to follow `start`.
+fn rechain(records: &mut [AuditRecord], start: AuditHead) -> Result<()> {
+    let mut prev = start.hash;
+    for (i, rec) in records.iter_mut().enumerate() {
+        rec.seq = start.seq + 1 + i64::try_from(i).map_err(corrupt)?;
+        rec.prev_hash = prev;
+        rec.hash = chain_hash(&prev, &rec.event, rec.seq);
+        prev = rec.hash;
+    }
+    Ok(())
+}
+
+/// The head after `records` (which follow `start`).
+fn head_of(records: &[AuditRecord], start: AuditHead) -> AuditHead {
+    records.last().map_or(start, |r| AuditHead {
+        seq: r.seq,
+        hash: r.hash,
+    })
+}
 
 impl LocalBackend {
     /// Appends events to the chain in one transaction (a group commit) and
     /// returns the records. The head row is locked first (an `UPDATE`), so
     /// writers on several nodes of one PostgreSQL database serialise.
-    pub async fn append_audit(&self, events: &[AuditEvent]) -> Result<Vec<AuditRecord>> {
+    pub async fn append_audit(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
         let n = i64::try_from(events.len()).map_err(corrupt)?;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("UPDATE kms_audit_head SET seq = seq + $1 WHERE id = 1")
-            .bind(n)
+        let head = sqlx::query(
+            "UPDATE kms_audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+        )
+        .bind(n)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let end: i64 = head.try_get("seq").map_err(corrupt)?;
+        let start = AuditHead {
+            seq: end - n,
+            hash: hash32(head.try_get("hash").map_err(corrupt)?)?,
+        };
+        let out = chain(events, start)?;
+        sqlx::query(AssertSqlSafe(insert_sql(self.dialect)))
+            .bind(insert_json(&out)?)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let head = sqlx::query("SELECT seq, hash FROM kms_audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let end: i64 = head.try_get("seq").map_err(corrupt)?;
-        let mut prev = hash32(head.try_get("hash").map_err(corrupt)?)?;
-        let mut out = Vec::with_capacity(events.len());
-        for (i, ev) in events.iter().enumerate() {
-            let seq = end - n + 1 + i64::try_from(i).map_err(corrupt)?;
-            let hash = chain_hash(&prev, ev, seq);
-            let mut stored = ev.clone();
-            stored.time = from_ms(to_ms(ev.time));
-            out.push(AuditRecord {
-                seq,
-                event: stored,
-                prev_hash: prev,
-                hash,
-            });
-            prev = hash;
-        }
-        // Multi-row inserts: one statement per 64 records (768 parameters,
-        // far below the SQLite and PostgreSQL limits).
-        for chunk in out.chunks(64) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    let cols: Vec<String> = (1..=12).map(|c| format!("${}", r * 12 + c)).collect();
-                    format!("({})", cols.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO kms_audit ({AUDIT_COLUMNS}) VALUES {}",
-                rows.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for rec in chunk {
-                let ev = &rec.event;
-                q = q
-                    .bind(rec.seq)
-                    .bind(to_ms(ev.time))
-                    .bind(ev.principal.clone())
-                    .bind(ev.operation.clone())
-                    .bind(ev.entity_type.clone())
-                    .bind(ev.entity_id.clone())
-                    .bind(ev.key_version.map(i64::from))
-                    .bind(ev.outcome.clone())
-                    .bind(ev.request_id.clone())
-                    .bind(ev.source.clone())
-                    .bind(rec.prev_hash.to_vec())
-                    .bind(rec.hash.to_vec());
-            }
-            q.execute(&mut *tx).await.map_err(db_err)?;
-        }
         sqlx::query("UPDATE kms_audit_head SET hash = $1 WHERE id = 1")
-            .bind(prev.to_vec())
+            .bind(head_of(&out, start).hash.to_vec())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(out)
+    }
+
+    /// The chain's head: the last sequence number and hash.
+    pub async fn audit_head(&self) -> Result<AuditHead> {
+        let head = sqlx::query("SELECT seq, hash FROM kms_audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(AuditHead {
+            seq: head.try_get("seq").map_err(corrupt)?,
+            hash: hash32(head.try_get("hash").map_err(corrupt)?)?,
+        })
+    }
+
+    /// [`Self::append_audit`] for a writer that remembers the head it last
+    /// wrote (`head`; `None` at first). On SQLite the records are chained
+    /// after that head and written in one round trip to the database — one
+    /// script that moves the head only if it is still the remembered one,
+    /// inserts the records only if it moved, and commits. If another writer
+    /// (a `kms` command on the same store) appended in between, nothing is
+    /// written, the head is read again and the append retried. PostgreSQL
+    /// takes the locking path of [`Self::append_audit`] every time.
+    pub async fn append_audit_after(
+        &self,
+        head: &mut Option<AuditHead>,
+        events: Vec<AuditEvent>,
+    ) -> Result<Vec<AuditRecord>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.dialect != Dialect::Sqlite {
+            *head = None;
+            return self.append_audit(events).await;
+        }
+        let mut records = chain(events, AuditHead::GENESIS)?;
+        for _ in 0..3 {
+            let start = match *head {
+                Some(h) => h,
+                None => self.audit_head().await?,
+            };
+            rechain(&mut records, start)?;
+            let end = head_of(&records, start);
+            *head = None;
+            if self.write_if_head(start, end, &records).await? {
+                *head = Some(end);
+                return Ok(records);
+            }
+        }
+        let events = records.into_iter().map(|r| r.event).collect();
+        self.append_audit(events).await
+    }
+
+    /// The one-round-trip SQLite append; `false` when the head moved.
+    async fn write_if_head(
+        &self,
+        start: AuditHead,
+        end: AuditHead,
+        records: &[AuditRecord],
+    ) -> Result<bool> {
+        let sql = format!(
+            "BEGIN IMMEDIATE; \
+             UPDATE kms_audit_head SET seq = $1, hash = unhex($2) \
+             WHERE id = 1 AND seq = $3 AND hash = unhex($4) RETURNING seq; \
+             {} WHERE changes() = 1; \
+             COMMIT;",
+            insert_sql(Dialect::Sqlite).replace("$1", "$5")
+        );
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let written = sqlx::query(AssertSqlSafe(sql))
+            .bind(end.seq)
+            .bind(hex::encode(end.hash))
+            .bind(start.seq)
+            .bind(hex::encode(start.hash))
+            .bind(insert_json(records)?)
+            .fetch_all(&mut *conn)
+            .await;
+        match written {
+            Ok(rows) => Ok(rows.len() == 1),
+            Err(e) => {
+                // The script may have stopped inside its transaction.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(db_err(e))
+            }
+        }
     }
 
     /// Records matching `filter`, oldest first.

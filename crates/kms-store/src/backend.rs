@@ -8,11 +8,11 @@ use sqlx::{AnyPool, Row};
 
 use kms_core::crypto::PreparedKey;
 use kms_core::{
-    Capabilities, Error, ErrorKind, KeyId, KeyMetadata, KeyRef, KeySpec, KeyState, Operation,
-    Result,
+    AliasName, Capabilities, Error, ErrorKind, KeyId, KeyMetadata, KeyRef, KeySpec, KeyState,
+    Operation, Result,
 };
 
-use crate::cache::Cache;
+use crate::cache::{CHANNEL, Cache, notice, spawn_listener};
 use crate::db::{Dialect, connect, db_err, is_unique_violation};
 use crate::options::StoreOptions;
 use crate::rows::{load_alias, load_key, material_aad, to_ms};
@@ -26,9 +26,19 @@ pub struct LocalBackend {
     pub(crate) dialect: Dialect,
     pub(crate) opts: StoreOptions,
     root: RwLock<Option<Arc<RootKey>>>,
-    pub(crate) cache: Cache,
+    pub(crate) cache: Arc<Cache>,
     pub(crate) nonces: crate::nonce::NonceSource,
     caps: Capabilities,
+    /// The task that applies other nodes' change notices (PostgreSQL only).
+    listener: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for LocalBackend {
+    fn drop(&mut self) {
+        if let Some(l) = &self.listener {
+            l.abort();
+        }
+    }
 }
 
 impl core::fmt::Debug for LocalBackend {
@@ -64,7 +74,12 @@ fn capabilities() -> Capabilities {
 impl LocalBackend {
     async fn connect(opts: StoreOptions) -> Result<Self> {
         let (pool, dialect) = connect(&opts).await?;
-        let cache = Cache::new(opts.cache_ttl);
+        let cache = Arc::new(Cache::new(opts.cache_ttl));
+        // Other nodes announce their changes on PostgreSQL; with no cache
+        // there is nothing to evict.
+        let listener = (dialect == Dialect::Postgres && cache.enabled())
+            .then(|| spawn_listener(opts.url.clone(), Arc::downgrade(&cache)))
+            .flatten();
         let nonces = crate::nonce::NonceSource::new(opts.rng.clone());
         Ok(Self {
             pool,
@@ -74,6 +89,7 @@ impl LocalBackend {
             cache,
             nonces,
             caps: capabilities(),
+            listener,
         })
     }
 
@@ -247,19 +263,24 @@ impl LocalBackend {
     /// Resolves a reference to current metadata, applying what is due:
     /// destroying a key whose deletion window has passed and rotating a key
     /// whose rotation period has elapsed.
+    ///
+    /// Nothing is answered `not found` from the cache alone: a key or alias
+    /// this process has not cached is read from the database, and a cached
+    /// alias whose key is gone is resolved again (another node may have
+    /// pointed it at a new key).
     pub(crate) async fn resolve(&self, key: &KeyRef) -> Result<Arc<KeyMetadata>> {
         self.root()?;
-        let id = match key {
-            KeyRef::Id(id) => *id,
+        let meta = match key {
+            KeyRef::Id(id) => self.lookup(id).await?,
             KeyRef::Alias(alias) => match self.cache.alias(alias.as_str()) {
-                Some(id) => id,
-                None => {
-                    let id = load_alias(&self.pool, alias)
-                        .await?
-                        .ok_or_else(|| Error::NotFound(format!("alias {alias}")))?;
-                    self.cache.put_alias(alias.as_str(), id);
-                    id
-                }
+                Some(id) => match self.lookup(&id).await {
+                    Err(Error::NotFound(_)) => {
+                        self.cache.forget_alias(alias.as_str());
+                        self.lookup(&self.load_alias(alias).await?).await?
+                    }
+                    other => other?,
+                },
+                None => self.lookup(&self.load_alias(alias).await?).await?,
             },
             other => {
                 return Err(Error::invalid(
@@ -268,10 +289,7 @@ impl LocalBackend {
                 ));
             }
         };
-        let meta = match self.cache.meta(&id) {
-            Some(m) => m,
-            None => self.revalidate(&id).await?,
-        };
+        let id = meta.key_id;
         let now = self.opts.clock.now();
         if meta.state == KeyState::PendingDeletion && meta.deletion_date.is_some_and(|d| d <= now) {
             self.destroy_due(&id).await?;
@@ -285,9 +303,29 @@ impl LocalBackend {
         Ok(meta)
     }
 
-    /// A cached key whose lifetime ran out: kept when its revision is
-    /// unchanged (one indexed read), reloaded otherwise.
-    async fn revalidate(&self, id: &KeyId) -> Result<Arc<KeyMetadata>> {
+    /// A key's metadata: from the cache while fresh, else revalidated.
+    async fn lookup(&self, id: &KeyId) -> Result<Arc<KeyMetadata>> {
+        match self.cache.meta(id) {
+            Some(m) => Ok(m),
+            None => self.revalidate(id).await,
+        }
+    }
+
+    /// Resolves an alias from the database and caches the answer.
+    async fn load_alias(&self, alias: &AliasName) -> Result<KeyId> {
+        let since = self.cache.epoch();
+        let id = load_alias(&self.pool, alias)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("alias {alias}")))?;
+        self.cache.put_alias(alias.as_str(), id, since);
+        Ok(id)
+    }
+
+    /// A key's metadata as the database has it now: a cached entry is kept
+    /// when its revision is unchanged (one indexed read), reloaded
+    /// otherwise. Used when a cached entry's lifetime ran out, and before
+    /// refusing a request because of what the cache says.
+    pub(crate) async fn revalidate(&self, id: &KeyId) -> Result<Arc<KeyMetadata>> {
         if let Some((meta, rev)) = self.cache.stale_meta(id)
             && crate::rows::load_revision(&self.pool, id).await? == Some(rev)
         {
@@ -299,23 +337,50 @@ impl LocalBackend {
 
     /// Reads a key from the database into the cache.
     pub(crate) async fn reload(&self, id: &KeyId) -> Result<Arc<KeyMetadata>> {
-        let (meta, rev) = load_key(&self.pool, id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
+        let since = self.cache.epoch();
+        let Some((meta, rev)) = load_key(&self.pool, id).await? else {
+            // Destroyed elsewhere: drop what this process still holds.
+            if self.cache.stale_meta(id).is_some() {
+                self.cache.evict_destroyed(id);
+            }
+            return Err(Error::NotFound(format!("key {id}")));
+        };
         let meta = Arc::new(meta);
-        self.cache.put_meta(meta.clone(), rev);
+        self.cache.put_meta(meta.clone(), rev, since);
         Ok(meta)
+    }
+
+    /// Tells other processes and nodes that a key changed (or was
+    /// destroyed), so that they evict it from their caches at once. Only
+    /// PostgreSQL can (`NOTIFY`); elsewhere, and if the notice is lost, the
+    /// cache lifetime bounds how long they may use what they had. Called
+    /// after the change committed, so a failure is logged, not returned.
+    pub(crate) async fn announce(&self, id: &KeyId, destroyed: bool) {
+        if self.dialect != Dialect::Postgres {
+            return;
+        }
+        let res = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(notice(id, destroyed))
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(key = %id, error = %e, "cannot announce a key change to other nodes; they see it when their cache entry expires");
+        }
     }
 
     /// Destroys a key whose deletion date has passed (its material, versions, aliases and tags).
     pub(crate) async fn destroy_due(&self, id: &KeyId) -> Result<()> {
-        sqlx::query("DELETE FROM kms_keys WHERE id = $1 AND state = 'PendingDeletion' AND deletion_date <= $2")
+        let res = sqlx::query("DELETE FROM kms_keys WHERE id = $1 AND state = 'PendingDeletion' AND deletion_date <= $2")
             .bind(id.to_string())
             .bind(to_ms(self.opts.clock.now()))
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
         self.cache.evict_destroyed(id);
+        if res.rows_affected() > 0 {
+            self.announce(id, true).await;
+        }
         Ok(())
     }
 
@@ -376,7 +441,28 @@ impl LocalBackend {
         Ok(prepared)
     }
 
-    /// Checks that `version` may decrypt or verify.
+    /// Checks that `version` may be used for `op` (decrypt, verify, export
+    /// a public key). When the metadata in hand refuses it — a version newer
+    /// than the newest this process knows of, or below the minimum — the key
+    /// is revalidated against the database first: another process or node
+    /// may have rotated it or lowered its minimum a moment ago. The fresh
+    /// metadata's state is checked too, so what the database says now
+    /// decides.
+    pub(crate) async fn check_version(
+        &self,
+        key: &KeyMetadata,
+        version: u32,
+        op: Operation,
+    ) -> Result<()> {
+        if Self::usable_version(key, version).is_ok() {
+            return Ok(());
+        }
+        let fresh = self.revalidate(&key.key_id).await?;
+        fresh.check(op)?;
+        Self::usable_version(&fresh, version)
+    }
+
+    /// Checks that `version` may decrypt or verify, by `meta` alone.
     pub(crate) fn usable_version(meta: &KeyMetadata, version: u32) -> Result<()> {
         if version > meta.current_version {
             return Err(Error::VersionNotUsable {

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod audited;
 mod backend;
 mod cache;
 mod db;
@@ -42,7 +43,8 @@ mod rows;
 mod seal;
 pub mod tokens;
 
-pub use audit::{AuditEvent, AuditFilter, AuditRecord, AuditVerification};
+pub use audit::{AuditEvent, AuditFilter, AuditHead, AuditRecord, AuditVerification};
+pub use audited::{AuditScope, AuditedBackend, Subject};
 pub use backend::LocalBackend;
 pub use db::Dialect;
 pub use options::{StoreOptions, redact_url, sqlite_url};

@@ -38,6 +38,7 @@ fn event(i: usize) -> AuditEvent {
         outcome: "ok".into(),
         request_id: format!("r{i}"),
         source: "127.0.0.1".into(),
+        items: 1,
     }
 }
 
@@ -71,7 +72,7 @@ async fn tokens_policies_and_chain(s: Arc<LocalBackend>) {
     // Two concurrent appenders on one chain.
     let first: Vec<_> = (0..20).map(event).collect();
     let second: Vec<_> = (20..40).map(event).collect();
-    let (a, b) = tokio::join!(s.append_audit(&first), s.append_audit(&second));
+    let (a, b) = tokio::join!(s.append_audit(first), s.append_audit(second));
     assert_eq!(a.unwrap().len() + b.unwrap().len(), 40);
     let v = s.verify_audit().await.unwrap();
     assert!(v.is_ok(), "{v:?}");
@@ -96,12 +97,60 @@ async fn tokens_policies_and_chain(s: Arc<LocalBackend>) {
         page.iter().map(|r| r.seq).collect::<Vec<_>>(),
         vec![36, 37, 38, 39, 40]
     );
+
+    // An append of 85 records goes out as statements of 64, 16, 4 and 1
+    // rows; a record standing for 100 batch items keeps its count.
+    let mut many: Vec<_> = (40..125).map(event).collect();
+    many[10].items = 100;
+    let stored = s.append_audit(many).await.unwrap();
+    assert_eq!(stored.last().unwrap().seq, 125);
+    let v = s.verify_audit().await.unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    assert_eq!(v.records, 125);
+    let batch = s
+        .list_audit(&AuditFilter {
+            principal: Some("p50".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(batch[0].event.items, 100);
+    assert_eq!(batch[0].seq, 51);
+    sqlx::query("UPDATE kms_audit SET items = 1 WHERE seq = 51")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let v = s.verify_audit().await.unwrap();
+    assert_eq!(v.first_bad.map(|b| b.0), Some(51));
+
     sqlx::query("UPDATE kms_audit SET outcome = 'denied' WHERE seq = 12")
         .execute(s.pool())
         .await
         .unwrap();
     let v = s.verify_audit().await.unwrap();
     assert_eq!(v.first_bad.map(|b| b.0), Some(12));
+}
+
+/// A record of one item hashes exactly as before the item count existed,
+/// so chains written by earlier versions still verify.
+#[test]
+fn a_one_item_record_hashes_as_before_the_item_count() {
+    let ev = event(3);
+    let mut legacy = b"kms-audit-v1".to_vec();
+    legacy.extend_from_slice(&7i64.to_be_bytes());
+    legacy.extend_from_slice(&((1_893_456_000_000i64 + 3000).to_be_bytes()));
+    for s in ["p3", "encrypt", "key", "k", "ok", "r3", "127.0.0.1"] {
+        legacy.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        legacy.extend_from_slice(s.as_bytes());
+    }
+    legacy.extend_from_slice(&[1, 0, 0, 0, 1]);
+    assert_eq!(ev.canonical_bytes(7), legacy);
+    let mut batch = ev.clone();
+    batch.items = 100;
+    let mut with_items = legacy.clone();
+    with_items.extend_from_slice(b"items");
+    with_items.extend_from_slice(&100u32.to_be_bytes());
+    assert_eq!(batch.canonical_bytes(7), with_items);
 }
 
 #[tokio::test]
@@ -116,4 +165,52 @@ async fn server_tables_work_on_postgres() {
         return;
     };
     tokens_policies_and_chain(store(&db.url).await).await;
+}
+
+/// A writer that remembers the head appends in one round trip; when another
+/// writer appended in between, it notices, re-reads the head and the chain
+/// stays intact.
+async fn remembered_head_appends(s: Arc<LocalBackend>) {
+    let mut head = None;
+    let a = s
+        .append_audit_after(&mut head, (0..5).map(event).collect())
+        .await
+        .unwrap();
+    assert_eq!(a.last().unwrap().seq, 5);
+    // SQLite remembers the head; PostgreSQL locks and reads it every time.
+    assert!(head.is_none_or(|h| h.seq == 5));
+    // Another writer (a `kms` command on the same store) appends.
+    s.append_audit(vec![event(5)]).await.unwrap();
+    let b = s
+        .append_audit_after(&mut head, (6..9).map(event).collect())
+        .await
+        .unwrap();
+    assert_eq!(b.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![7, 8, 9]);
+    let now = s.audit_head().await.unwrap();
+    assert_eq!(now.seq, 9);
+    assert!(head.is_none_or(|h| h == now));
+    // A stale remembered head is corrected, not trusted.
+    let mut stale = Some(kms_store::AuditHead::GENESIS);
+    let c = s
+        .append_audit_after(&mut stale, vec![event(9)])
+        .await
+        .unwrap();
+    assert_eq!(c[0].seq, 10);
+    let v = s.verify_audit().await.unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    assert_eq!(v.records, 10);
+}
+
+#[tokio::test]
+async fn remembered_head_appends_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    remembered_head_appends(store(&sqlite_url(&dir.path().join("k.db"))).await).await;
+}
+
+#[tokio::test]
+async fn remembered_head_appends_on_postgres() {
+    let Some(db) = PgDatabase::create("remembered_head_appends_on_postgres") else {
+        return;
+    };
+    remembered_head_appends(store(&db.url).await).await;
 }

@@ -351,3 +351,223 @@ async fn a_change_made_by_another_process_is_seen_once_the_cache_lifetime_passes
     let meta = b.describe_key(&KeyRef::Alias(alias.clone())).await.unwrap();
     assert_eq!(meta.aliases, vec![alias]);
 }
+
+/// Two stores (two pools, as two nodes would have) on one database, whose
+/// metadata cache outlives the test: whatever one sees of the other's
+/// changes is read because it was needed, not because an entry expired.
+async fn two_nodes(url: &str) -> (KmsManager, KmsManager) {
+    let ttl = std::time::Duration::from_secs(3600);
+    let open = || async {
+        let store = LocalBackend::open(StoreOptions::new(url).with_cache_ttl(ttl), &pass("right"))
+            .await
+            .unwrap();
+        KmsManager::new(store, Arc::new(SystemRng))
+    };
+    drop(init(url).await);
+    (open().await, open().await)
+}
+
+/// A key rotated through A is used through B at once: B decrypts,
+/// verifies and checks MACs made with the version it has not seen yet, and
+/// then encrypts with it itself.
+async fn rotated_on_one_node_used_on_the_other(url: &str) {
+    use kms_core::MessageType;
+    let (a, b) = two_nodes(url).await;
+    let ctx = EncryptionContext::parse("app=nodes").unwrap();
+    let mut req = CreateKeyRequest::new(KeySpec::Aes256);
+    req.alias = Some(kms_core::AliasName::parse("alias/shared").unwrap());
+    let key = a.create_key(req).await.unwrap();
+    let id = KeyRef::Id(key.key_id);
+    let alias = KeyRef::Alias(kms_core::AliasName::parse("alias/shared").unwrap());
+    // A key created through A is used through B at once, by id and alias;
+    // B now holds version 1 as the newest.
+    assert_eq!(b.encrypt(&id, b"v1", &ctx).await.unwrap().version, 1);
+    assert_eq!(b.encrypt(&alias, b"v1", &ctx).await.unwrap().version, 1);
+
+    assert_eq!(a.rotate_key(&id).await.unwrap().current_version, 2);
+    let ct = a.encrypt(&alias, b"made on A", &ctx).await.unwrap();
+    assert_eq!(ct.version, 2);
+    let back = b.decrypt(&ct.ciphertext, &ctx, None).await.unwrap();
+    assert_eq!(back.plaintext.expose_secret(), b"made on A");
+    assert_eq!(back.version, 2);
+    // Having seen version 2, B encrypts with it; A decrypts.
+    let ct = b.encrypt(&alias, b"made on B", &ctx).await.unwrap();
+    assert_eq!(ct.version, 2);
+    let back = a.decrypt(&ct.ciphertext, &ctx, None).await.unwrap();
+    assert_eq!(back.plaintext.expose_secret(), b"made on B");
+    // A version that exists nowhere is still refused, after the lookup.
+    let mut forged = ct.ciphertext.clone();
+    let header = kms_core::ciphertext::CiphertextHeader {
+        algorithm: kms_core::ciphertext::CiphertextAlgorithm::Aes256Gcm,
+        key_id: key.key_id,
+        version: 9,
+    }
+    .to_bytes();
+    forged[..header.len()].copy_from_slice(&header);
+    let err = b.decrypt(&forged, &ctx, None).await.unwrap_err();
+    assert!(
+        matches!(err, Error::VersionNotUsable { version: 9, .. }),
+        "{err}"
+    );
+
+    // Signatures: B verifies a signature made with a version it has not seen,
+    // with and without the version named.
+    let signing = a
+        .create_key(CreateKeyRequest::new(KeySpec::EccNistP256))
+        .await
+        .unwrap();
+    let sid = KeyRef::Id(signing.key_id);
+    let s1 = a.sign(&sid, b"msg", MessageType::Raw, None).await.unwrap();
+    assert!(
+        b.verify(&sid, b"msg", MessageType::Raw, None, &s1.signature, None)
+            .await
+            .unwrap()
+    );
+    a.rotate_key(&sid).await.unwrap();
+    let s2 = a.sign(&sid, b"msg", MessageType::Raw, None).await.unwrap();
+    assert_eq!(s2.version, 2);
+    assert!(
+        b.verify(&sid, b"msg", MessageType::Raw, None, &s2.signature, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        b.verify(&sid, b"msg", MessageType::Raw, None, &s2.signature, Some(2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !b.verify(&sid, b"other", MessageType::Raw, None, &s2.signature, None)
+            .await
+            .unwrap()
+    );
+
+    // MACs, the same.
+    let mac_key = a
+        .create_key(CreateKeyRequest::new(KeySpec::Hmac256))
+        .await
+        .unwrap();
+    let mid = KeyRef::Id(mac_key.key_id);
+    let m1 = a.generate_mac(&mid, b"msg", None).await.unwrap();
+    assert!(
+        b.verify_mac(&mid, b"msg", None, &m1.mac, None)
+            .await
+            .unwrap()
+    );
+    a.rotate_key(&mid).await.unwrap();
+    let m2 = a.generate_mac(&mid, b"msg", None).await.unwrap();
+    assert_eq!(m2.version, 2);
+    assert!(
+        b.verify_mac(&mid, b"msg", None, &m2.mac, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        b.verify_mac(&mid, b"msg", None, &m2.mac, Some(2))
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_a_key_rotated_through_one_store_is_used_through_another_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    rotated_on_one_node_used_on_the_other(&sqlite_url(&dir.path().join("n.db"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_key_rotated_through_one_node_is_used_through_another_at_once() {
+    let Some(db) = PgDatabase::create(
+        "on_postgres_a_key_rotated_through_one_node_is_used_through_another_at_once",
+    ) else {
+        return;
+    };
+    rotated_on_one_node_used_on_the_other(&db.url).await;
+}
+
+/// Polls `f` until it holds (generous: notices normally arrive in
+/// milliseconds, but the machine may be busy).
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..1500 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what}: not seen within 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_disable_through_one_node_reaches_the_other_before_its_cache_expires() {
+    let Some(db) = PgDatabase::create(
+        "on_postgres_a_disable_through_one_node_reaches_the_other_before_its_cache_expires",
+    ) else {
+        return;
+    };
+    // The cache lifetime is an hour: only A's notice can make B let go.
+    let (a, b) = two_nodes(&db.url).await;
+    let ctx = EncryptionContext::new();
+    let mut req = CreateKeyRequest::new(KeySpec::Aes256);
+    req.alias = Some(kms_core::AliasName::parse("alias/first").unwrap());
+    let key = a.create_key(req).await.unwrap();
+    let id = KeyRef::Id(key.key_id);
+    let ct = b.encrypt(&id, b"x", &ctx).await.unwrap();
+    a.disable_key(&id).await.unwrap();
+    eventually(
+        "B refuses to decrypt with a key disabled through A",
+        || async {
+            matches!(
+                b.decrypt(&ct.ciphertext, &ctx, None).await,
+                Err(Error::InvalidKeyState { .. })
+            )
+        },
+    )
+    .await;
+    assert!(matches!(
+        b.encrypt(&id, b"x", &ctx).await,
+        Err(Error::InvalidKeyState { .. })
+    ));
+    a.enable_key(&id).await.unwrap();
+    eventually("B decrypts again once A re-enabled the key", || async {
+        b.decrypt(&ct.ciphertext, &ctx, None).await.is_ok()
+    })
+    .await;
+    // An alias moved through A is followed by B.
+    let alias = kms_core::AliasName::parse("alias/first").unwrap();
+    let other = a
+        .create_key(CreateKeyRequest::new(KeySpec::Aes256))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.encrypt(&KeyRef::Alias(alias.clone()), b"x", &ctx)
+            .await
+            .unwrap()
+            .key_id,
+        key.key_id
+    );
+    a.update_alias(&alias, &KeyRef::Id(other.key_id))
+        .await
+        .unwrap();
+    eventually("B follows an alias moved through A", || async {
+        b.encrypt(&KeyRef::Alias(alias.clone()), b"x", &ctx)
+            .await
+            .is_ok_and(|e| e.key_id == other.key_id)
+    })
+    .await;
+    // Scheduled for deletion through A: B refuses too.
+    a.schedule_key_deletion(&id, Some(7)).await.unwrap();
+    eventually(
+        "B refuses a key scheduled for deletion through A",
+        || async {
+            matches!(
+                b.decrypt(&ct.ciphertext, &ctx, None).await,
+                Err(Error::InvalidKeyState { .. })
+            )
+        },
+    )
+    .await;
+}

@@ -1,15 +1,17 @@
 //! `kms token`, `kms policy`, `kms audit`: on the server with `--addr`, or
 //! directly on the local store (tokens, policies and the audit log are not
-//! sealed, so no passphrase is needed).
+//! sealed, so no passphrase is needed). On the store, token creation and
+//! revocation and policy writes and deletions are recorded in its audit log
+//! under the server's operation names (see [`crate::local_audit`]).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use kms_client::Client;
 use kms_client::proto::admin::{
-    AuditQuery, AuditRecordWire, CreateTokenRequest, PolicyRuleWire, PolicyWire, TokenInfo,
+    AuditQuery, CreateTokenRequest, PolicyRuleWire, PolicyWire, TokenInfo,
 };
-use kms_store::{AuditFilter, Policy, PolicyRule};
+use kms_store::{AuditFilter, Policy, PolicyRule, Subject};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -101,6 +103,18 @@ pub struct AuditListArgs {
     /// Only this outcome (`ok`, `denied`, `error:<code>`).
     #[arg(long)]
     pub outcome: Option<String>,
+    /// Only records at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00Z`).
+    #[arg(long, value_name = "TIME", value_parser = parse_rfc3339)]
+    pub since: Option<time::OffsetDateTime>,
+    /// Only records before this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = parse_rfc3339)]
+    pub until: Option<time::OffsetDateTime>,
+}
+
+/// Parses `--since`/`--until`.
+fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{e}; give an RFC 3339 time like 2026-01-01T00:00:00Z"))
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -145,7 +159,14 @@ pub async fn token(ctx: &Ctx, cmd: TokenCommand) -> Result<(), CliError> {
                     let ttl = a
                         .ttl
                         .map(|s| time::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX)));
-                    let (secret, rec) = store.create_token(&a.principal, &a.policies, ttl).await?;
+                    let created = store.create_token(&a.principal, &a.policies, ttl).await;
+                    // The record names the token's id (never its secret), or the principal asked for.
+                    let entity = match &created {
+                        Ok((_, rec)) => rec.id.clone(),
+                        Err(_) => a.principal.clone(),
+                    };
+                    let subject = Subject::admin("token_create", "token", entity);
+                    let (secret, rec) = ctx.audit.scope(store).record(subject, created).await?;
                     (secret, token_info(&rec))
                 }
             };
@@ -216,7 +237,9 @@ pub async fn token(ctx: &Ctx, cmd: TokenCommand) -> Result<(), CliError> {
                 Some(c) => c.revoke_token(&id).await.map_err(cli_error)?,
                 None => {
                     let store = unseal::open_sealed(&ctx.location).await?;
-                    token_info(&store.revoke_token(&id).await?)
+                    let revoked = store.revoke_token(&id).await;
+                    let subject = Subject::admin("token_revoke", "token", id.clone());
+                    token_info(&ctx.audit.scope(store).record(subject, revoked).await?)
                 }
             };
             if ctx.out.json {
@@ -320,7 +343,11 @@ pub async fn policy(ctx: &Ctx, cmd: PolicyCommand) -> Result<(), CliError> {
                 (Some(c), _) => {
                     c.put_policy(&p).await.map_err(cli_error)?;
                 }
-                (None, Some(s)) => s.put_policy(&to_store(p.clone())).await?,
+                (None, Some(s)) => {
+                    let put = s.put_policy(&to_store(p.clone())).await;
+                    let subject = Subject::admin("policy_write", "policy", name.clone());
+                    ctx.audit.scope(s.clone()).record(subject, put).await?
+                }
                 (None, None) => {}
             }
             print_policy(ctx, &p)
@@ -355,32 +382,16 @@ pub async fn policy(ctx: &Ctx, cmd: PolicyCommand) -> Result<(), CliError> {
         (PolicyCommand::Delete { name }, r, s) => {
             match (r, s) {
                 (Some(c), _) => c.delete_policy(&name).await.map_err(cli_error)?,
-                (None, Some(s)) => s.delete_policy(&name).await?,
+                (None, Some(s)) => {
+                    let deleted = s.delete_policy(&name).await;
+                    let subject = Subject::admin("policy_delete", "policy", name.clone());
+                    ctx.audit.scope(s.clone()).record(subject, deleted).await?
+                }
                 (None, None) => {}
             }
             ctx.out.line(&format!("deleted policy {name}"))
         }
     }
-}
-
-fn record_wire(r: &kms_store::AuditRecord) -> AuditRecordWire {
-    AuditRecordWire {
-        seq: r.seq,
-        time: rfc3339(r.event.time),
-        principal: r.event.principal.clone(),
-        operation: r.event.operation.clone(),
-        entity_type: r.event.entity_type.clone(),
-        entity_id: r.event.entity_id.clone(),
-        key_version: r.event.key_version,
-        outcome: r.event.outcome.clone(),
-        request_id: r.event.request_id.clone(),
-        source: r.event.source.clone(),
-        hash: hex_lower(&r.hash),
-    }
-}
-
-fn hex_lower(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Runs `kms audit …`.
@@ -444,6 +455,8 @@ pub async fn audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), CliError> {
                         operation: a.operation,
                         entity_id: a.entity,
                         outcome: a.outcome,
+                        since: a.since.map(rfc3339),
+                        until: a.until.map(rfc3339),
                     };
                     c.audit(&q).await.map_err(cli_error)?.records
                 }
@@ -456,14 +469,14 @@ pub async fn audit(ctx: &Ctx, cmd: AuditCommand) -> Result<(), CliError> {
                         operation: a.operation,
                         entity_id: a.entity,
                         outcome: a.outcome,
-                        since: None,
-                        until: None,
+                        since: a.since,
+                        until: a.until,
                     };
                     store
                         .list_audit(&f)
                         .await?
                         .iter()
-                        .map(record_wire)
+                        .map(kms_server::audit::record_to_wire)
                         .collect()
                 }
             };

@@ -253,10 +253,10 @@ impl Out {
         Ok(Out::Atomic(AtomicOutput::create(path, force)?))
     }
 
-    fn file(&mut self) -> &mut std::fs::File {
+    fn writer(&mut self) -> OutWriter<'_> {
         match self {
-            Out::Atomic(a) => a.file(),
-            Out::Direct(f) => f,
+            Out::Atomic(a) => OutWriter::Atomic(a.writer()),
+            Out::Direct(f) => OutWriter::Direct(f),
         }
     }
 
@@ -264,6 +264,35 @@ impl Out {
         match self {
             Out::Atomic(a) => a.commit(),
             Out::Direct(_) => Ok(()),
+        }
+    }
+}
+
+/// The writer of an [`Out`].
+enum OutWriter<'a> {
+    Atomic(kms_envelope::output::OutputWriter<'a>),
+    Direct(&'a mut std::fs::File),
+}
+
+impl std::io::Write for OutWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            OutWriter::Atomic(w) => w.write(buf),
+            OutWriter::Direct(f) => f.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        match self {
+            OutWriter::Atomic(w) => w.write_vectored(bufs),
+            OutWriter::Direct(f) => f.write_vectored(bufs),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            OutWriter::Atomic(w) => w.flush(),
+            OutWriter::Direct(f) => f.flush(),
         }
     }
 }
@@ -430,7 +459,7 @@ pub async fn encrypt(ctx: &Ctx, args: EncryptFileArgs) -> Result<(), CliError> {
         match service
             .encrypt_stream(
                 SyncReader(reader),
-                SyncWriter(out.file()),
+                SyncWriter(out.writer()),
                 &to,
                 &args.context,
                 &opts,
@@ -498,7 +527,7 @@ pub async fn decrypt(ctx: &Ctx, args: DecryptFileArgs) -> Result<(), CliError> {
         match service
             .decrypt_stream(
                 SyncReader(reader),
-                SyncWriter(out.file()),
+                SyncWriter(out.writer()),
                 &ids,
                 &args.open.context,
                 &opts,
@@ -557,7 +586,7 @@ pub async fn rewrap(ctx: &Ctx, args: RewrapFileArgs) -> Result<(), CliError> {
         let summary = service
             .rewrap_stream(
                 SyncReader(reader),
-                SyncWriter(out.file()),
+                SyncWriter(out.writer()),
                 &ids,
                 &args.open.context,
                 &change,

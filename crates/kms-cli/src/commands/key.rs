@@ -203,7 +203,7 @@ async fn import_params(
         text.push('\n');
     }
     text.push_str(&format!(
-        "\nthen import it (the token works once):\n\n  kms key import {} --token {} --wrapped wrapped.bin\n\nand delete eph.key.",
+        "\nthen import it (the token works once):\n\n  kms key import {} --import-token {} --wrapped wrapped.bin\n\nand delete eph.key.",
         params.key_id,
         token_path.display()
     ));
@@ -211,10 +211,13 @@ async fn import_params(
 }
 
 async fn import(kms: &KmsManager, out: &Output, args: ImportArgs) -> Result<(), CliError> {
-    let token_bytes = read_file(&args.token)?;
+    let token_bytes = read_file(&args.import_token)?;
     let token = String::from_utf8(token_bytes).map_err(|_| {
         CliError::usage(
-            format!("the import token file {} is not text", args.token.display()),
+            format!(
+                "the import token file {} is not text",
+                args.import_token.display()
+            ),
             "pass the `import-token` file written by `kms key import-params`",
         )
     })?;

@@ -34,6 +34,7 @@ use kms_core::{KeyRef, KmsManager};
 
 use crate::cli::{Cli, Command, DEFAULT_KEY, GlobalArgs};
 use crate::error::CliError;
+use crate::local_audit::LocalAudit;
 use crate::output::Output;
 use crate::unseal::{self, StoreLocation, UnsealSource};
 
@@ -48,16 +49,19 @@ pub struct Ctx {
     pub location: StoreLocation,
     /// The backend name (`local`).
     pub backend: &'static str,
+    /// Who the audit records of work on the local store name.
+    pub audit: LocalAudit,
 }
 
 impl Ctx {
     /// Opens and unseals the store, or connects to the server of `--addr`.
+    /// On the store, every key operation is recorded in its audit log.
     pub async fn manager(&self) -> Result<KmsManager, CliError> {
         if let Some(client) = remote::client(&self.global)? {
             return Ok(remote::manager(client));
         }
         let source = UnsealSource::require(&self.global)?;
-        unseal::open(&self.location, &source).await
+        unseal::open(&self.location, &source, &self.audit).await
     }
 }
 
@@ -70,6 +74,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         global: cli.global,
         location,
         backend,
+        audit: LocalAudit::for_this_invocation()?,
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args).await,

@@ -1,6 +1,9 @@
-//! Talking to a KMS server (`--addr` / `KMS_ADDR`, `--token` / `KMS_TOKEN`):
-//! a [`KmsManager`] over [`kms_client::RemoteBackend`], so that every key
-//! and crypto command prints the same as on the local store.
+//! Talking to a KMS server (`--addr` / `KMS_ADDR`, `--token` / `KMS_TOKEN`,
+//! or `[cli]` of `kms.toml`, see [`settings`]): a [`KmsManager`] over
+//! [`kms_client::RemoteBackend`], so that every key and crypto command
+//! prints the same as on the local store.
+
+pub mod settings;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -30,13 +33,18 @@ impl std::fmt::Debug for SecretArg {
     }
 }
 
-/// The client for `--addr`, or `None` for the local store.
+/// The client for `--addr` (or `[cli] addr`), or `None` for the local store.
 pub fn client(global: &GlobalArgs) -> Result<Option<Client>, CliError> {
-    let Some(addr) = &global.addr else {
+    let file = if settings::needs_file(global) {
+        settings::config_file()?
+    } else {
+        None
+    };
+    let Some(target) = settings::resolve(global, file.as_ref().map(|(_, c)| c))? else {
         return Ok(None);
     };
-    let mut b = Client::builder(addr.as_str());
-    if let Some(t) = &global.token {
+    let mut b = Client::builder(target.addr.as_str());
+    if let Some(t) = &target.token {
         b = b.token(t.0.as_str());
     }
     if let Some(ca) = &global.ca_cert {
@@ -50,7 +58,7 @@ pub fn client(global: &GlobalArgs) -> Result<Option<Client>, CliError> {
     b.build().map(Some).map_err(|e| {
         CliError::usage(
             e.to_string(),
-            "give --addr as http://HOST:PORT or https://HOST:PORT",
+            "give --addr (or [cli] addr) as http://HOST:PORT or https://HOST:PORT",
         )
     })
 }
@@ -63,7 +71,9 @@ pub fn manager(client: Client) -> KmsManager {
 /// A client error as a CLI error of the same kind, with a hint for auth errors.
 pub fn cli_error(e: kms_client::Error) -> CliError {
     let hint = match e.code() {
-        Some("unauthenticated") => Some("pass a token with --token or KMS_TOKEN"),
+        Some("unauthenticated") => {
+            Some("pass a token with --token or KMS_TOKEN (or [cli] token_file in kms.toml)")
+        }
         Some("permission_denied") => {
             Some("the token's policies do not allow this; ask for a token with the right policy")
         }

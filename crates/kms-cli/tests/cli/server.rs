@@ -10,9 +10,9 @@ use serde_json::Value;
 use crate::common::{Kms, bare_cmd};
 
 /// A running `kms server`.
-struct Server {
+pub struct Server {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Drop for Server {
@@ -22,7 +22,7 @@ impl Drop for Server {
     }
 }
 
-fn spawn(mut cmd: std::process::Command) -> Server {
+pub fn spawn(mut cmd: std::process::Command) -> Server {
     let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let url = loop {
@@ -35,7 +35,7 @@ fn spawn(mut cmd: std::process::Command) -> Server {
     Server { child, url }
 }
 
-fn dev_server(token: &str) -> Server {
+pub fn dev_server(token: &str) -> Server {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kms"));
     for v in ["KMS_ADDR", "KMS_TOKEN", "KMS_STORE", "KMS_CONFIG"] {
         cmd.env_remove(v);
@@ -51,13 +51,13 @@ fn dev_server(token: &str) -> Server {
     spawn(cmd)
 }
 
-fn remote(s: &Server, token: &str) -> Command {
+pub fn remote(s: &Server, token: &str) -> Command {
     let mut c = bare_cmd();
     c.args(["--addr", &s.url, "--token", token]);
     c
 }
 
-fn ok(mut c: Command, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+pub fn ok(mut c: Command, args: &[&str], stdin: &[u8]) -> Vec<u8> {
     let out = c.args(args).write_stdin(stdin.to_vec()).output().unwrap();
     assert!(
         out.status.success(),
@@ -69,13 +69,13 @@ fn ok(mut c: Command, args: &[&str], stdin: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-fn json(c: Command, args: &[&str]) -> Value {
+pub fn json(c: Command, args: &[&str]) -> Value {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     serde_json::from_slice(&ok(c, &all, b"")).unwrap()
 }
 
-fn keys_of(v: &Value) -> Vec<String> {
+pub fn keys_of(v: &Value) -> Vec<String> {
     let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
     k.sort();
     k
@@ -259,29 +259,61 @@ fn tokens_policies_and_audit_are_managed_on_the_local_store_and_used_by_the_serv
 }
 
 #[test]
-fn config_show_redacts_secrets_and_an_unknown_key_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("kms.toml");
-    std::fs::write(
-        &cfg,
-        "[kms]\ndev_backend = \"age\"\nprod_backend = \"cosmian\"\nenvironment = \"${PROVISIONING_ENV:-dev}\"\n\n[kms.cosmian]\nserver_url = \"https://kms.example.com\"\napi_key = \"sk-super-secret\"\n",
-    )
-    .unwrap();
-    let out = bare_cmd()
-        .args(["config", "show", "--config", cfg.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("backend: age") && !text.contains("sk-super-secret"),
-        "{text}"
+fn audit_list_filters_by_time_on_the_store_and_through_the_server() {
+    let kms = Kms::init();
+    kms.ok(&["key", "create", "--spec", "AES_256", "--alias", "default"]);
+    let root = kms.json(&["token", "create", "--principal", "ops", "--policy", "root"]);
+    let root = root["token"].as_str().unwrap().to_string();
+    let mut cmd = kms.std_cmd();
+    cmd.args(["server", "--listen", "127.0.0.1:0"]);
+    let s = spawn(cmd);
+    for word in ["one", "two", "three"] {
+        ok(remote(&s, &root), &["encrypt"], word.as_bytes());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let times = |v: Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["time"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = |c: Command, extra: &[&str]| {
+        let mut args = vec!["audit", "list", "--operation", "encrypt"];
+        args.extend_from_slice(extra);
+        times(json(c, &args))
+    };
+    let all = list(remote(&s, &root), &[]);
+    assert_eq!(all.len(), 3, "{all:?}");
+    let middle = all[1].as_str();
+    assert_eq!(list(remote(&s, &root), &["--since", middle]), all[1..]);
+    assert_eq!(list(remote(&s, &root), &["--until", middle]), all[..1]);
+    assert_eq!(
+        list(
+            remote(&s, &root),
+            &["--since", middle, "--until", all[2].as_str()]
+        ),
+        all[1..2]
     );
-    std::fs::write(&cfg, "[kms]\nbakend = \"local\"\n").unwrap();
-    let out = bare_cmd()
-        .args(["config", "show", "--config", cfg.to_str().unwrap()])
-        .output()
+    assert!(list(remote(&s, &root), &["--since", "2999-01-01T00:00:00Z"]).is_empty());
+    drop(s);
+
+    // The same on the store, without a server.
+    let local = |extra: &[&str]| list(kms.cmd(), extra);
+    assert_eq!(local(&[]), all);
+    assert_eq!(local(&["--since", middle]), all[1..]);
+    assert_eq!(local(&["--until", middle]), all[..1]);
+    assert!(local(&["--until", "1970-01-01T00:00:00Z"]).is_empty());
+    // A time in another offset is the same instant.
+    let t = time::OffsetDateTime::parse(middle, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .to_offset(time::macros::offset!(+2));
+    let shifted = t
+        .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bakend"));
+    assert_eq!(local(&["--since", &shifted]), all[1..]);
+
+    let (code, _, err) = kms.fail(&["audit", "list", "--since", "yesterday"], b"");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("RFC 3339"), "{err}");
 }

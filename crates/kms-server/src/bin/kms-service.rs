@@ -7,6 +7,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use kms_server::{ServerArgs, ServerConfig, StoreArgs};
 
+/// mimalloc: the server allocates small, short-lived objects on every core
+/// for every request, where it measured faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The KMS HTTP server: seed and native APIs, auth, audit, metrics, TLS.
 #[derive(Debug, Parser)]
 #[command(name = "kms-service", version, about)]

@@ -60,6 +60,16 @@ async fn not_found_is_404() {
 }
 
 #[tokio::test]
+async fn another_method_on_a_known_route_is_405() {
+    let (s, b, _) = answer(ApiError::MethodNotAllowed("GET is not allowed".into())).await;
+    assert_eq!(
+        (s, b.error.as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+    assert!(b.message.contains("GET"));
+}
+
+#[tokio::test]
 async fn conflict_is_409() {
     let (s, b, _) = answer(Error::AliasExists("alias/a".into()).into()).await;
     assert_eq!((s, b.error.as_str()), (StatusCode::CONFLICT, "conflict"));

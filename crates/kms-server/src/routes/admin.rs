@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use kms_proto::ErrorBody;
 use kms_proto::admin::{
     AuditList, AuditQuery, AuditVerifyResponse, CreateTokenRequest, CreatedTokenWire, PolicyList,
     PolicyRuleWire, PolicyWire, TokenInfo, TokenList,
@@ -12,6 +11,7 @@ use kms_proto::b64::SecretText;
 use kms_store::{AuditFilter, Policy, PolicyRule, TokenRecord};
 use time::format_description::well_known::Rfc3339;
 
+use super::ApiErrors;
 use crate::audit::record_to_wire;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -51,7 +51,7 @@ fn policy_wire(p: Policy) -> PolicyWire {
 
 /// Creates a token; the secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "auth", request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedTokenWire), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 201, body = CreatedTokenWire), ApiErrors), security(("token" = [])))]
 pub async fn create_token(
     State(s): State<AppState>,
     caller: Caller,
@@ -89,7 +89,7 @@ pub async fn create_token(
 
 /// Lists tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "auth",
-    responses((status = 200, body = TokenList), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = TokenList), ApiErrors), security(("token" = [])))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
@@ -103,7 +103,7 @@ pub async fn list_tokens(
 
 /// Revokes a token by id.
 #[utoipa::path(delete, path = "/api/v1/auth/tokens/{id}", tag = "auth", params(("id" = String, Path)),
-    responses((status = 200, body = TokenInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = TokenInfo), ApiErrors), security(("token" = [])))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     caller: Caller,
@@ -118,7 +118,7 @@ pub async fn revoke_token(
 /// Creates or replaces a policy.
 #[utoipa::path(put, path = "/api/v1/auth/policies/{name}", tag = "auth", params(("name" = String, Path)),
     request_body = PolicyWire,
-    responses((status = 200, body = PolicyWire), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = PolicyWire), ApiErrors), security(("token" = [])))]
 pub async fn put_policy(
     State(s): State<AppState>,
     caller: Caller,
@@ -150,7 +150,7 @@ pub async fn put_policy(
 
 /// Lists policies.
 #[utoipa::path(get, path = "/api/v1/auth/policies", tag = "auth",
-    responses((status = 200, body = PolicyList), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = PolicyList), ApiErrors), security(("token" = [])))]
 pub async fn list_policies(
     State(s): State<AppState>,
     caller: Caller,
@@ -164,7 +164,7 @@ pub async fn list_policies(
 
 /// Reads a policy.
 #[utoipa::path(get, path = "/api/v1/auth/policies/{name}", tag = "auth", params(("name" = String, Path)),
-    responses((status = 200, body = PolicyWire), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = PolicyWire), ApiErrors), security(("token" = [])))]
 pub async fn get_policy(
     State(s): State<AppState>,
     caller: Caller,
@@ -178,7 +178,7 @@ pub async fn get_policy(
 
 /// Deletes a policy.
 #[utoipa::path(delete, path = "/api/v1/auth/policies/{name}", tag = "auth", params(("name" = String, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 204), ApiErrors), security(("token" = [])))]
 pub async fn delete_policy(
     State(s): State<AppState>,
     caller: Caller,
@@ -192,7 +192,7 @@ pub async fn delete_policy(
 
 /// Lists audit records, oldest first. Reading the log is itself audited.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = AuditList), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = AuditList), ApiErrors), security(("token" = [])))]
 pub async fn list_audit(
     State(s): State<AppState>,
     caller: Caller,
@@ -205,8 +205,16 @@ pub async fn list_audit(
         operation: q.operation,
         entity_id: q.entity_id,
         outcome: q.outcome,
-        since: None,
-        until: None,
+        since: q
+            .since
+            .as_deref()
+            .map(|t| instant("since", t))
+            .transpose()?,
+        until: q
+            .until
+            .as_deref()
+            .map(|t| instant("until", t))
+            .transpose()?,
     };
     let act = Act::admin("audit_read", "audit", "");
     let records = s.run(&caller, act, || s.store.list_audit(&filter)).await?;
@@ -215,9 +223,19 @@ pub async fn list_audit(
     }))
 }
 
+/// An RFC 3339 time of the audit query; anything else is a 400 naming the field.
+fn instant(field: &'static str, text: &str) -> Result<time::OffsetDateTime, kms_core::Error> {
+    time::OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
+        kms_core::Error::invalid(
+            field,
+            format!("{text:?} is not an RFC 3339 time like 2026-01-01T00:00:00Z ({e})"),
+        )
+    })
+}
+
 /// Verifies the audit chain and names the first bad record.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    responses((status = 200, body = AuditVerifyResponse), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = AuditVerifyResponse), ApiErrors), security(("token" = [])))]
 pub async fn verify_audit(
     State(s): State<AppState>,
     caller: Caller,

@@ -4,12 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kms_core::{AliasName, KeyRef, Operation};
-use kms_proto::ErrorBody;
 use kms_proto::keys::{
     AliasInfo, AliasList, CreateAliasRequest, ListAliasesQuery, UpdateAliasRequest,
 };
 
-use super::key_ref;
+use super::{ApiErrors, key_ref};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -17,7 +16,7 @@ use crate::state::{Act, AppState};
 
 /// Lists aliases, of one key or all.
 #[utoipa::path(get, path = "/api/v1/aliases", tag = "aliases", params(ListAliasesQuery),
-    responses((status = 200, body = AliasList), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = AliasList), ApiErrors), security(("token" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     caller: Caller,
@@ -41,7 +40,7 @@ pub async fn list(
 
 /// Creates an alias.
 #[utoipa::path(post, path = "/api/v1/aliases", tag = "aliases", request_body = CreateAliasRequest,
-    responses((status = 201, body = AliasInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 201, body = AliasInfo), ApiErrors), security(("token" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     caller: Caller,
@@ -65,7 +64,7 @@ pub async fn create(
 /// Points an alias at another key.
 #[utoipa::path(put, path = "/api/v1/aliases/{alias}", tag = "aliases",
     params(("alias" = String, Path)), request_body = UpdateAliasRequest,
-    responses((status = 200, body = AliasInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = AliasInfo), ApiErrors), security(("token" = [])))]
 pub async fn update(
     State(s): State<AppState>,
     caller: Caller,
@@ -91,7 +90,7 @@ pub async fn update(
 /// Deletes an alias (the key stays).
 #[utoipa::path(delete, path = "/api/v1/aliases/{alias}", tag = "aliases",
     params(("alias" = String, Path)),
-    responses((status = 204), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 204), ApiErrors), security(("token" = [])))]
 pub async fn delete(
     State(s): State<AppState>,
     caller: Caller,

@@ -1,9 +1,12 @@
 //! Batch answers: per-item results in input order, each echoing its
-//! `reference`; the audit records of all items are committed together.
+//! `reference`. The batch is audited as one request: items that share
+//! operation, key, version and outcome become one record carrying their
+//! count (`items`), and all records are committed together before the
+//! answer.
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use kms_proto::batch::{BatchItem, BatchResponse};
+use kms_proto::batch::{BatchEntry, BatchItem, BatchResponse};
 use kms_store::AuditEvent;
 use serde::Serialize;
 
@@ -54,14 +57,54 @@ impl<R: Serialize> Batch<R> {
         });
     }
 
+    /// The item, or — when it could not be read — its error pushed as the
+    /// item's result (the other items go on).
+    pub fn read<T>(&mut self, entry: BatchEntry<T>) -> Option<T> {
+        match entry.item {
+            Ok(item) => Some(item),
+            Err(bad) => {
+                let e = kms_core::Error::invalid(
+                    "batch_input item",
+                    format!("{}; fix this item and send it again", bad.message),
+                );
+                self.results.push(BatchItem {
+                    reference: bad.reference,
+                    ok: None,
+                    error: Some(ApiError::Core(e).body()),
+                });
+                None
+            }
+        }
+    }
+
     /// Commits the audit records, then answers `{"batch_results": [...]}`.
     pub async fn respond(self, state: &AppState) -> Result<Response, ApiError> {
-        state.audit.record_all(self.events).await?;
+        state.audit.record_all(aggregate(self.events)).await?;
         Ok(Json(BatchResponse {
             batch_results: self.results,
         })
         .into_response())
     }
+}
+
+/// Folds the items' records into one per (operation, entity, version,
+/// outcome), in order of first appearance, counting the items of each.
+fn aggregate(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
+    let mut out: Vec<AuditEvent> = Vec::new();
+    for ev in events {
+        let same = out.iter_mut().find(|o| {
+            o.operation == ev.operation
+                && o.entity_type == ev.entity_type
+                && o.entity_id == ev.entity_id
+                && o.key_version == ev.key_version
+                && o.outcome == ev.outcome
+        });
+        match same {
+            Some(o) => o.items = o.items.saturating_add(ev.items),
+            None => out.push(ev),
+        }
+    }
+    out
 }
 
 /// Commits one attempt's audit record, then returns its result.
@@ -83,3 +126,55 @@ pub fn check_size(n: usize) -> kms_core::Result<()> {
 
 /// The most items one batch takes.
 pub const MAX_BATCH_ITEMS: usize = 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(entity: &str, version: u32, outcome: &str) -> AuditEvent {
+        AuditEvent {
+            time: time::OffsetDateTime::UNIX_EPOCH,
+            principal: "app".into(),
+            operation: "encrypt".into(),
+            entity_type: "key".into(),
+            entity_id: entity.into(),
+            key_version: Some(version),
+            outcome: outcome.into(),
+            request_id: "r".into(),
+            source: "127.0.0.1".into(),
+            items: 1,
+        }
+    }
+
+    #[test]
+    fn items_sharing_key_version_and_outcome_become_one_counted_record() {
+        let got = aggregate(vec![
+            ev("a", 1, "ok"),
+            ev("b", 1, "ok"),
+            ev("a", 1, "ok"),
+            ev("a", 1, "error:invalid_input"),
+            ev("a", 2, "ok"),
+            ev("a", 1, "ok"),
+        ]);
+        let summary: Vec<_> = got
+            .iter()
+            .map(|e| {
+                (
+                    e.entity_id.as_str(),
+                    e.key_version,
+                    e.outcome.as_str(),
+                    e.items,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("a", Some(1), "ok", 3),
+                ("b", Some(1), "ok", 1),
+                ("a", Some(1), "error:invalid_input", 1),
+                ("a", Some(2), "ok", 1),
+            ]
+        );
+    }
+}

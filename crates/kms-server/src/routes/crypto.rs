@@ -6,19 +6,26 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use kms_core::types::{DataKeyLength, Decrypted, Encrypted};
 use kms_core::{DataKeyPairSpec, DataKeySpec, Error, KeyRef, Operation};
+use kms_proto::batch::SingleOrBatch;
 use kms_proto::crypto::{
     DataKeyPairRequest, DataKeyPairResponseWire, DataKeyRequest, DataKeyResponseWire,
     DecryptRequest, DecryptResponseWire, EncryptRequestWire, EncryptResponse, RandomRequest,
     RandomResponseWire, ReEncryptRequest,
 };
-use kms_proto::{ContextWire, ErrorBody, SecretBytes};
+use kms_proto::{ContextWire, SecretBytes};
 
 use super::batch::{Batch, check_size, finish};
-use super::{ct_bytes, ct_text, key_ref, parse_opt, required, required_key};
+use super::{ApiErrors, ct_bytes, ct_text, key_ref, parse_opt, required, required_key};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{Act, AppState, Attempt};
+
+/// The documented answer of encrypt and re-encrypt.
+type EncryptAnswer = SingleOrBatch<EncryptResponse>;
+
+/// The documented answer of decrypt.
+type DecryptAnswer = SingleOrBatch<DecryptResponseWire>;
 
 fn enc(e: Encrypted) -> EncryptResponse {
     EncryptResponse {
@@ -54,8 +61,8 @@ async fn encrypt_one(
 
 /// Encrypts up to 64 KiB per item; `batch_input` for many.
 #[utoipa::path(post, path = "/api/v1/crypto/encrypt", tag = "crypto", request_body = EncryptRequestWire,
-    responses((status = 200, description = "`EncryptResponse`, or `{batch_results: [...]}` for a batch", body = EncryptResponse),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`EncryptResponse`, or `{batch_results: [...]}` for a batch", body = EncryptAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn encrypt(
     State(s): State<AppState>,
     caller: Caller,
@@ -64,7 +71,10 @@ pub async fn encrypt(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let key = it.key.as_deref().or(req.key.as_deref());
             let a = encrypt_one(&s, &caller, key, &it.plaintext, it.context.as_ref()).await;
             batch.push(it.reference, a, enc);
@@ -99,8 +109,8 @@ async fn decrypt_one(
 
 /// Decrypts; the key is read from the ciphertext unless given.
 #[utoipa::path(post, path = "/api/v1/crypto/decrypt", tag = "crypto", request_body = DecryptRequest,
-    responses((status = 200, description = "`DecryptResponse`, or `{batch_results: [...]}` for a batch", body = DecryptResponseWire),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`DecryptResponse`, or `{batch_results: [...]}` for a batch", body = DecryptAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn decrypt(
     State(s): State<AppState>,
     caller: Caller,
@@ -109,7 +119,10 @@ pub async fn decrypt(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let key = it.key.as_deref().or(req.key.as_deref());
             let a = decrypt_one(&s, &caller, key, &it.ciphertext, it.context.as_ref()).await;
             batch.push(it.reference, a, dec);
@@ -157,8 +170,8 @@ async fn re_encrypt_one(
 
 /// Decrypts and encrypts again under another key or context, inside the KMS.
 #[utoipa::path(post, path = "/api/v1/crypto/re-encrypt", tag = "crypto", request_body = ReEncryptRequest,
-    responses((status = 200, description = "`EncryptResponse`, or `{batch_results: [...]}` for a batch", body = EncryptResponse),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`EncryptResponse`, or `{batch_results: [...]}` for a batch", body = EncryptAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn re_encrypt(
     State(s): State<AppState>,
     caller: Caller,
@@ -167,7 +180,10 @@ pub async fn re_encrypt(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let args = ReEncryptArgs {
                 ciphertext: &it.ciphertext,
                 source_key: it.source_key.as_deref().or(req.source_key.as_deref()),
@@ -197,7 +213,7 @@ pub async fn re_encrypt(
 
 /// A data key: in clear (unless `without_plaintext`) and wrapped under `key`.
 #[utoipa::path(post, path = "/api/v1/crypto/data-key", tag = "crypto", request_body = DataKeyRequest,
-    responses((status = 200, body = DataKeyResponseWire), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = DataKeyResponseWire), ApiErrors), security(("token" = [])))]
 pub async fn data_key(
     State(s): State<AppState>,
     caller: Caller,
@@ -234,7 +250,7 @@ pub async fn data_key(
 
 /// A data key pair: the private key in clear (unless `without_plaintext`) and wrapped.
 #[utoipa::path(post, path = "/api/v1/crypto/data-key-pair", tag = "crypto", request_body = DataKeyPairRequest,
-    responses((status = 200, body = DataKeyPairResponseWire), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = DataKeyPairResponseWire), ApiErrors), security(("token" = [])))]
 pub async fn data_key_pair(
     State(s): State<AppState>,
     caller: Caller,
@@ -264,7 +280,7 @@ pub async fn data_key_pair(
 
 /// 1–1024 random bytes.
 #[utoipa::path(post, path = "/api/v1/crypto/random", tag = "crypto", request_body = RandomRequest,
-    responses((status = 200, body = RandomResponseWire), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = RandomResponseWire), ApiErrors), security(("token" = [])))]
 pub async fn random(
     State(s): State<AppState>,
     caller: Caller,

@@ -8,14 +8,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kms_core::types::{CreateKeyRequest as CoreCreate, KeyUpdate, ListKeysRequest};
 use kms_core::{AliasName, KeyMetadata, KeyOrigin, KeySpec, Operation};
-use kms_proto::ErrorBody;
 use kms_proto::keys::{
     CreateKeyRequest, ImportKeyMaterialRequest, ImportParametersResponse, KeyInfo, KeyList,
     ListKeysQuery, PublicKeyQuery, PublicKeyResponse, ScheduleDeletionRequest, TagsRequest,
     UpdateKeyRequest,
 };
 
-use super::{key_ref, parse_opt};
+use super::{ApiErrors, key_ref, parse_opt};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -29,7 +28,7 @@ fn info(m: Arc<KeyMetadata>) -> Json<KeyInfo> {
 
 /// Creates a key.
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKeyRequest,
-    responses((status = 201, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 201, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     caller: Caller,
@@ -53,7 +52,7 @@ pub async fn create(
 
 /// Lists keys, a page at a time.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", params(ListKeysQuery),
-    responses((status = 200, body = KeyList), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyList), ApiErrors), security(("token" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     caller: Caller,
@@ -83,7 +82,7 @@ pub async fn list(
 
 /// Describes a key (by id, `alias/NAME` URL-encoded, or bare alias name).
 #[utoipa::path(get, path = "/api/v1/keys/{key}", tag = "keys", params(("key" = String, Path)),
-    responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn describe(
     State(s): State<AppState>,
     caller: Caller,
@@ -99,7 +98,7 @@ pub async fn describe(
 /// Updates description, tags, rotation period or minimum decryption version.
 #[utoipa::path(patch, path = "/api/v1/keys/{key}", tag = "keys", params(("key" = String, Path)),
     request_body = UpdateKeyRequest,
-    responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn update(
     State(s): State<AppState>,
     caller: Caller,
@@ -125,7 +124,7 @@ pub async fn update(
 /// Sets tags (others are kept).
 #[utoipa::path(put, path = "/api/v1/keys/{key}/tags", tag = "keys", params(("key" = String, Path)),
     request_body = TagsRequest,
-    responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn set_tags(
     State(s): State<AppState>,
     caller: Caller,
@@ -146,7 +145,7 @@ pub async fn set_tags(
 /// Removes one tag.
 #[utoipa::path(delete, path = "/api/v1/keys/{key}/tags/{name}", tag = "keys",
     params(("key" = String, Path), ("name" = String, Path)),
-    responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn remove_tag(
     State(s): State<AppState>,
     caller: Caller,
@@ -167,7 +166,7 @@ macro_rules! state_change {
     ($(#[$doc:meta])* $name:ident, $path:literal, $op:expr, $call:ident) => {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = "keys", params(("key" = String, Path)),
-            responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+            responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
         pub async fn $name(State(s): State<AppState>, caller: Caller, ApiPath(key): ApiPath<String>) -> KeyAnswer {
             let key = key_ref(&key)?;
             let act = Act::key($op, &key);
@@ -192,7 +191,7 @@ state_change!(
 /// Schedules the key's destruction after 7–30 days (default 30).
 #[utoipa::path(post, path = "/api/v1/keys/{key}/schedule-deletion", tag = "keys",
     params(("key" = String, Path)), request_body = ScheduleDeletionRequest,
-    responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn schedule_deletion(
     State(s): State<AppState>,
     caller: Caller,
@@ -210,7 +209,7 @@ pub async fn schedule_deletion(
 /// The public key of an asymmetric key (DER and PEM).
 #[utoipa::path(get, path = "/api/v1/keys/{key}/public-key", tag = "keys",
     params(("key" = String, Path), PublicKeyQuery),
-    responses((status = 200, body = PublicKeyResponse), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = PublicKeyResponse), ApiErrors), security(("token" = [])))]
 pub async fn public_key(
     State(s): State<AppState>,
     caller: Caller,
@@ -228,7 +227,7 @@ pub async fn public_key(
 /// The wrapping key and token to import material into a `PendingImport` key.
 #[utoipa::path(post, path = "/api/v1/keys/{key}/import-parameters", tag = "keys",
     params(("key" = String, Path)),
-    responses((status = 200, body = ImportParametersResponse), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = ImportParametersResponse), ApiErrors), security(("token" = [])))]
 pub async fn import_parameters(
     State(s): State<AppState>,
     caller: Caller,
@@ -245,7 +244,7 @@ pub async fn import_parameters(
 /// Imports wrapped key material.
 #[utoipa::path(post, path = "/api/v1/keys/{key}/import", tag = "keys",
     params(("key" = String, Path)), request_body = ImportKeyMaterialRequest,
-    responses((status = 200, body = KeyInfo), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = KeyInfo), ApiErrors), security(("token" = [])))]
 pub async fn import(
     State(s): State<AppState>,
     caller: Caller,

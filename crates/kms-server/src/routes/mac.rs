@@ -5,16 +5,19 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use kms_core::types::MacOutput;
 use kms_core::{MacAlgorithm, Operation};
-use kms_proto::ErrorBody;
-use kms_proto::crypto::{MacRequest, MacResponse, MacVerifyRequest, VerifyResponse};
+use kms_proto::batch::SingleOrBatch;
+use kms_proto::crypto::{MacRequest, MacResponse, MacVerifyRequest};
 
 use super::batch::{Batch, check_size, finish};
-use super::signing::{Verified, verified};
-use super::{parse_opt, required, required_key};
+use super::signing::{Verified, VerifyAnswer, verified};
+use super::{ApiErrors, parse_opt, required, required_key};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{Act, AppState, Attempt};
+
+/// The documented answer of MAC.
+type MacAnswer = SingleOrBatch<MacResponse>;
 
 fn maced(o: MacOutput) -> MacResponse {
     MacResponse {
@@ -41,8 +44,8 @@ async fn mac_one(
 
 /// Computes an HMAC (message at most 4 KiB).
 #[utoipa::path(post, path = "/api/v1/crypto/mac", tag = "crypto", request_body = MacRequest,
-    responses((status = 200, description = "`MacResponse`, or `{batch_results: [...]}` for a batch", body = MacResponse),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`MacResponse`, or `{batch_results: [...]}` for a batch", body = MacAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn mac(
     State(s): State<AppState>,
     caller: Caller,
@@ -51,7 +54,10 @@ pub async fn mac(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let key = it.key.as_deref().or(req.key.as_deref());
             let alg = it.algorithm.as_deref().or(req.algorithm.as_deref());
             let a = mac_one(&s, &caller, key, &it.message, alg).await;
@@ -100,8 +106,8 @@ async fn verify_one(
 
 /// Verifies an HMAC in constant time; `valid: false` when it does not match.
 #[utoipa::path(post, path = "/api/v1/crypto/mac/verify", tag = "crypto", request_body = MacVerifyRequest,
-    responses((status = 200, description = "`VerifyResponse`, or `{batch_results: [...]}` for a batch", body = VerifyResponse),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`VerifyResponse`, or `{batch_results: [...]}` for a batch", body = VerifyAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn verify_mac(
     State(s): State<AppState>,
     caller: Caller,
@@ -110,7 +116,10 @@ pub async fn verify_mac(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let args = MacVerifyArgs {
                 key: it.key.as_deref().or(req.key.as_deref()),
                 message: &it.message,

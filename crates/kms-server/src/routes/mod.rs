@@ -12,6 +12,20 @@ pub mod signing;
 pub mod sys;
 
 use kms_core::{AliasName, Error, KeyRef};
+use kms_proto::ErrorBody;
+
+/// The error answers every operation documents (`{"error": code, "message":
+/// text}`, see [`crate::error`]): any 4xx, and 503 while the store is
+/// sealed or the database or the audit log is down.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum ApiErrors {
+    /// Refused; the `error` code says why (`invalid_input`, `not_found`, …).
+    #[response(status = "4XX")]
+    Refused(ErrorBody),
+    /// The store is sealed, or the database or the audit log is down.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
 
 /// Parses a key reference; a bare name that is not an id is taken as an alias
 /// (`default` → `alias/default`).

@@ -6,14 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kms_core::types::DataKeyLength;
 use kms_core::{DataKeySpec, EncryptionContext, Operation};
-use kms_proto::ErrorBody;
 use kms_proto::SecretBytes;
 use kms_proto::seed::{
     Health, SeedDecryptRequest, SeedDecryptResponseWire, SeedEncryptRequestWire,
     SeedEncryptResponse, SeedGenerateKeyRequest, SeedGenerateKeyResponseWire, SeedStatus,
 };
 
-use super::{ct_bytes, ct_text, parse_opt};
+use super::{ApiErrors, ct_bytes, ct_text, parse_opt};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -26,7 +25,7 @@ fn context(c: Option<&str>) -> kms_core::Result<EncryptionContext> {
 /// Encrypts with the default key.
 #[utoipa::path(post, path = "/api/v1/kms/encrypt", tag = "seed",
     request_body = SeedEncryptRequestWire,
-    responses((status = 200, body = SeedEncryptResponse), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = SeedEncryptResponse), ApiErrors),
     security(("token" = [])))]
 pub async fn encrypt(
     State(s): State<AppState>,
@@ -49,7 +48,7 @@ pub async fn encrypt(
 /// Decrypts a ciphertext of the seed API.
 #[utoipa::path(post, path = "/api/v1/kms/decrypt", tag = "seed",
     request_body = SeedDecryptRequest,
-    responses((status = 200, body = SeedDecryptResponseWire), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = SeedDecryptResponseWire), ApiErrors),
     security(("token" = [])))]
 pub async fn decrypt(
     State(s): State<AppState>,
@@ -71,7 +70,7 @@ pub async fn decrypt(
 /// A data key under the default key, in clear and wrapped.
 #[utoipa::path(post, path = "/api/v1/kms/generate-key", tag = "seed",
     request_body = SeedGenerateKeyRequest,
-    responses((status = 200, body = SeedGenerateKeyResponseWire), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = SeedGenerateKeyResponseWire), ApiErrors),
     security(("token" = [])))]
 pub async fn generate_key(
     State(s): State<AppState>,
@@ -102,7 +101,7 @@ pub async fn generate_key(
 
 /// Backend, availability and operation counts.
 #[utoipa::path(get, path = "/api/v1/kms/status", tag = "seed",
-    responses((status = 200, body = SeedStatus), (status = "4XX", body = ErrorBody)),
+    responses((status = 200, body = SeedStatus), ApiErrors),
     security(("token" = [])))]
 pub async fn status(
     State(s): State<AppState>,

@@ -5,15 +5,21 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use kms_core::types::SignatureOutput;
 use kms_core::{MessageType, Operation, SigningAlgorithm};
-use kms_proto::ErrorBody;
+use kms_proto::batch::SingleOrBatch;
 use kms_proto::crypto::{SignRequest, SignResponse, VerifyRequest, VerifyResponse};
 
 use super::batch::{Batch, check_size, finish};
-use super::{parse_opt, required, required_key};
+use super::{ApiErrors, parse_opt, required, required_key};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{Act, AppState, Attempt};
+
+/// The documented answer of sign.
+type SignAnswer = SingleOrBatch<SignResponse>;
+
+/// The documented answer of verify and MAC verify.
+pub type VerifyAnswer = SingleOrBatch<VerifyResponse>;
 
 fn signed(o: SignatureOutput) -> SignResponse {
     SignResponse {
@@ -46,8 +52,8 @@ async fn sign_one(
 
 /// Signs a RAW message (at most 4 KiB) or a DIGEST.
 #[utoipa::path(post, path = "/api/v1/crypto/sign", tag = "crypto", request_body = SignRequest,
-    responses((status = 200, description = "`SignResponse`, or `{batch_results: [...]}` for a batch", body = SignResponse),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`SignResponse`, or `{batch_results: [...]}` for a batch", body = SignAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn sign(
     State(s): State<AppState>,
     caller: Caller,
@@ -56,7 +62,10 @@ pub async fn sign(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let args = SignArgs {
                 key: it.key.as_deref().or(req.key.as_deref()),
                 message: &it.message,
@@ -133,8 +142,8 @@ async fn verify_one(
 
 /// Verifies a signature; `valid: false` when it does not match.
 #[utoipa::path(post, path = "/api/v1/crypto/verify", tag = "crypto", request_body = VerifyRequest,
-    responses((status = 200, description = "`VerifyResponse`, or `{batch_results: [...]}` for a batch", body = VerifyResponse),
-        (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, description = "`VerifyResponse`, or `{batch_results: [...]}` for a batch", body = VerifyAnswer),
+        ApiErrors), security(("token" = [])))]
 pub async fn verify(
     State(s): State<AppState>,
     caller: Caller,
@@ -143,7 +152,10 @@ pub async fn verify(
     if let Some(items) = req.batch_input {
         check_size(items.len())?;
         let mut batch = Batch::with_capacity(items.len());
-        for it in items {
+        for entry in items {
+            let Some(it) = batch.read(entry) else {
+                continue;
+            };
             let args = VerifyArgs {
                 key: it.key.as_deref().or(req.key.as_deref()),
                 message: &it.message,

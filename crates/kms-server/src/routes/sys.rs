@@ -5,10 +5,10 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use kms_core::{Error, ErrorKind, Passphrase};
-use kms_proto::ErrorBody;
 use kms_proto::sys::{SealStatus, UnsealRequestWire};
 use kms_store::Unseal;
 
+use super::ApiErrors;
 use crate::auth::{Caller, RequestMeta};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -30,7 +30,7 @@ pub async fn status(State(s): State<AppState>) -> Json<SealStatus> {
 
 /// Seals: the root key and every cached key leave memory; key operations answer 503.
 #[utoipa::path(post, path = "/api/v1/sys/seal", tag = "sys",
-    responses((status = 200, body = SealStatus), (status = "4XX", body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = SealStatus), ApiErrors), security(("token" = [])))]
 pub async fn seal(State(s): State<AppState>, caller: Caller) -> Result<Json<SealStatus>, ApiError> {
     let act = Act::admin("seal", "store", "seal");
     s.run(&caller, act, || async {
@@ -45,7 +45,7 @@ pub async fn seal(State(s): State<AppState>, caller: Caller) -> Result<Json<Seal
 /// Unseals with the store passphrase. Open (the passphrase is the
 /// credential); wrong passphrases count as failed authentications.
 #[utoipa::path(post, path = "/api/v1/sys/unseal", tag = "sys", request_body = UnsealRequestWire,
-    responses((status = 200, body = SealStatus), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = SealStatus), ApiErrors))]
 pub async fn unseal(
     State(s): State<AppState>,
     meta: RequestMeta,
@@ -83,11 +83,13 @@ pub async fn unseal(
     Ok(Json(seal_status(&s)))
 }
 
-/// Prometheus metrics (text format). Open, like health; put it behind the
-/// load balancer's internal listener if the counts are sensitive.
+/// Prometheus metrics (text format). Any valid token may read them (give
+/// the scraper a token with no policy); they are served while sealed too,
+/// so `kms_sealed` can be watched.
 #[utoipa::path(get, path = "/metrics", tag = "sys",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        ApiErrors), security(("token" = [])))]
+pub async fn metrics(State(s): State<AppState>, _caller: Caller) -> impl IntoResponse {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -1,6 +1,9 @@
-//! Token and policy administration.
+//! Token and policy administration, and the audit log's query.
+
+use std::sync::Arc;
 
 use axum::http::StatusCode;
+use kms_server::auth::AuthSettings;
 use serde_json::json;
 
 use crate::common::*;
@@ -107,4 +110,59 @@ async fn a_token_lifetime_out_of_range_is_400_not_a_crash() {
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{ttl}: {}", a.text);
         assert!(a.body["message"].as_str().unwrap().contains("ttl"));
     }
+}
+
+#[tokio::test]
+async fn audit_records_are_listed_by_time_and_a_time_that_is_not_rfc_3339_is_a_400() {
+    let clock = Arc::new(kms_core::ManualClock::new(
+        time::macros::datetime!(2030-01-01 0:00 UTC),
+    ));
+    let t = fresh_custom(AuthSettings::default(), None, Some(clock.clone())).await;
+    let encrypt = |n: u8| {
+        t.root(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(json!({"key": "alias/default", "plaintext": b64(&[n])})),
+        )
+    };
+    encrypt(1).await;
+    clock.advance(time::Duration::hours(1));
+    encrypt(2).await;
+    clock.advance(time::Duration::hours(1));
+    encrypt(3).await;
+    let times = |q: &'static str| {
+        let t = &t;
+        async move {
+            let a = t.root("GET", q, None).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+            a.body["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["time"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = times("/api/v1/audit?operation=encrypt").await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    let since = times("/api/v1/audit?operation=encrypt&since=2030-01-01T01:00:00Z").await;
+    assert_eq!(since, all[1..].to_vec());
+    let until = times("/api/v1/audit?operation=encrypt&until=2030-01-01T01:00:00Z").await;
+    assert_eq!(until, all[..1].to_vec(), "until is exclusive");
+    let both = times(
+        "/api/v1/audit?operation=encrypt&since=2030-01-01T00:30:00Z&until=2030-01-01T01:30:00Z",
+    )
+    .await;
+    assert_eq!(both, all[1..2].to_vec());
+    // Another offset names the same instant.
+    let offset = times("/api/v1/audit?operation=encrypt&since=2030-01-01T03:00:00%2B02:00").await;
+    assert_eq!(offset, all[1..].to_vec());
+
+    let bad = t.root("GET", "/api/v1/audit?since=yesterday", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert!(
+        bad.body["message"].as_str().unwrap().contains("since"),
+        "{}",
+        bad.text
+    );
 }

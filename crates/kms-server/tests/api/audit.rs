@@ -210,31 +210,98 @@ async fn concurrent_requests_are_group_committed_into_one_intact_chain_and_mirro
         let app = t.app.clone();
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt as _;
+            // Successes and failures, so the records differ in every field.
+            let (uri, body) = match i % 4 {
+                3 => ("/api/v1/keys/alias%2Fmissing/rotate".to_string(), json!({})),
+                2 => (
+                    "/api/v1/crypto/encrypt".to_string(),
+                    json!({"key": "alias/default", "plaintext": b64(&[i]), "context": "a=b"}),
+                ),
+                _ => (
+                    "/api/v1/kms/encrypt".to_string(),
+                    json!({"plaintext": b64(&[i])}),
+                ),
+            };
             let req = axum::http::Request::builder()
                 .method("POST")
-                .uri("/api/v1/kms/encrypt")
+                .uri(uri)
                 .header("authorization", format!("Bearer {ROOT}"))
                 .header("content-type", "application/json")
-                .body(axum::body::Body::from(
-                    json!({"plaintext": b64(&[i])}).to_string(),
-                ))
+                .header("x-request-id", format!("mirror-test-{i}"))
+                .body(axum::body::Body::from(body.to_string()))
                 .unwrap();
-            app.oneshot(req).await.unwrap().status()
+            (i, app.oneshot(req).await.unwrap().status())
         }));
     }
     for task in tasks {
-        assert_eq!(task.await.unwrap(), StatusCode::OK);
+        let (i, status) = task.await.unwrap();
+        let want = if i % 4 == 3 {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(status, want, "request {i}");
     }
     let v = t.store().verify_audit().await.unwrap();
     assert!(v.is_ok(), "{v:?}");
     assert_eq!(v.records, 40);
-    let lines = std::fs::read_to_string(t.dir.path().join("audit.jsonl")).unwrap();
-    let recs: Vec<serde_json::Value> = lines
+    let rows = t
+        .store()
+        .list_audit(&kms_store::AuditFilter {
+            limit: Some(10_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 40);
+
+    let text = std::fs::read_to_string(t.dir.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(recs.len(), 40);
-    let mut seqs: Vec<i64> = recs.iter().map(|r| r["seq"].as_i64().unwrap()).collect();
-    seqs.sort_unstable();
-    assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+    assert_eq!(lines.len(), rows.len(), "one line per record");
+    // Line n is record n: every field and the hash as the database has them.
+    for (line, row) in lines.iter().zip(&rows) {
+        let want = serde_json::to_value(kms_server::audit::record_to_wire(row)).unwrap();
+        assert_eq!(line, &want, "the mirror differs from record {}", row.seq);
+        assert_eq!(line["hash"], hex::encode(row.hash));
+    }
+    let mut ids: Vec<&str> = lines
+        .iter()
+        .map(|l| l["request_id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut want: Vec<String> = (0..40).map(|i| format!("mirror-test-{i}")).collect();
+    want.sort_unstable();
+    assert_eq!(ids, want);
+
+    // The chain recomputed from the file alone: each hash is
+    // SHA-256(previous hash || canonical record), from 32 zero bytes.
+    let mut prev = [0u8; 32];
+    for (n, line) in lines.iter().enumerate() {
+        let w: kms_proto::admin::AuditRecordWire = serde_json::from_value(line.clone()).unwrap();
+        assert_eq!(w.seq, n as i64 + 1, "the mirror skips or reorders records");
+        let event = kms_store::AuditEvent {
+            time: time::OffsetDateTime::parse(
+                &w.time,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap(),
+            principal: w.principal,
+            operation: w.operation,
+            entity_type: w.entity_type,
+            entity_id: w.entity_id,
+            key_version: w.key_version,
+            outcome: w.outcome,
+            request_id: w.request_id,
+            source: w.source,
+            items: w.items,
+        };
+        let hash = kms_store::audit::chain_hash(&prev, &event, w.seq);
+        assert_eq!(hex::encode(hash), w.hash, "line {} does not chain", n + 1);
+        prev = hash;
+    }
+    // The file ends where the database's chain ends.
+    assert_eq!(prev, rows.last().unwrap().hash);
 }

@@ -277,4 +277,25 @@ async fn three_failed_authentications_from_one_address_lock_it_out_with_429() {
     // Health stays open.
     let h = t.call("GET", "/api/v1/kms/health", None, None).await;
     assert_eq!(h.status, StatusCode::OK);
+    // Each failed authentication is audited, without the token.
+    let failed = t
+        .store()
+        .list_audit(&kms_store::AuditFilter {
+            operation: Some("authenticate".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 3);
+    for r in &failed {
+        assert_eq!(
+            (
+                r.event.principal.as_str(),
+                r.event.outcome.as_str(),
+                r.event.source.as_str()
+            ),
+            ("anonymous", "error:unauthenticated", "192.0.2.1")
+        );
+        assert!(!format!("{:?}", r.event).contains("kms_guess"));
+    }
 }

@@ -148,3 +148,106 @@ async fn an_empty_batch_is_refused() {
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body["message"].as_str().unwrap().contains("batch_input"));
 }
+
+#[tokio::test]
+async fn openapi_documents_the_single_and_the_batch_answer() {
+    let t = fresh().await;
+    let o = t.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(o.status, StatusCode::OK);
+    let responses = &o.body["paths"]["/api/v1/crypto/encrypt"]["post"]["responses"];
+    assert_eq!(
+        responses["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/EncryptResponseOrBatch"
+    );
+    assert!(responses["4XX"].is_object() && responses["503"].is_object());
+    let one_of = &o.body["components"]["schemas"]["EncryptResponseOrBatch"]["oneOf"];
+    assert_eq!(one_of[0]["$ref"], "#/components/schemas/EncryptResponse");
+    assert_eq!(one_of[1]["required"], json!(["batch_results"]));
+    let item = &one_of[1]["properties"]["batch_results"]["items"]["oneOf"];
+    assert_eq!(item[1]["required"], json!(["error"]));
+}
+
+#[tokio::test]
+async fn an_item_that_cannot_be_read_fails_alone_with_its_reference() {
+    let t = fresh().await;
+    let a = t
+        .root(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(json!({"key": "alias/default", "batch_input": [
+                {"plaintext": b64(b"one"), "reference": "good"},
+                {"plaintext": "%%% not base64", "reference": "bad-base64"},
+                {"reference": "no-plaintext"},
+                {"plaintext": 42, "reference": "wrong-type"},
+                "not an object",
+                {"plaintext": b64(b"two"), "reference": "good-too"},
+            ]})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let r = a.body["batch_results"].as_array().unwrap();
+    let refs: Vec<_> = r.iter().map(|x| x["reference"].clone()).collect();
+    assert_eq!(
+        refs,
+        [
+            json!("good"),
+            json!("bad-base64"),
+            json!("no-plaintext"),
+            json!("wrong-type"),
+            json!(null),
+            json!("good-too")
+        ]
+    );
+    for bad in &r[1..5] {
+        assert_eq!(bad["error"]["error"], "invalid_input", "{bad}");
+        assert!(bad.get("ciphertext").is_none());
+    }
+    assert!(
+        r[2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("plaintext")
+    );
+    assert!(r[0]["ciphertext"].is_string() && r[5]["ciphertext"].is_string());
+}
+
+#[tokio::test]
+async fn a_batch_is_audited_as_one_record_per_key_version_and_outcome() {
+    let t = fresh().await;
+    let items: Vec<_> = (0..100)
+        .map(|i| json!({"plaintext": b64(b"x"), "reference": i.to_string()}))
+        .chain([json!({"plaintext": b64(b"y"), "key": "alias/missing"})])
+        .collect();
+    let a = t
+        .root(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(json!({"key": "alias/default", "batch_input": items})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let request_id = a.headers["x-request-id"].to_str().unwrap().to_string();
+    let records: Vec<_> = t
+        .store()
+        .list_audit(&kms_store::AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.request_id == request_id)
+        .collect();
+    let summary: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r.event.operation.as_str(),
+                r.event.outcome.as_str(),
+                r.event.items,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("encrypt", "ok", 100), ("encrypt", "error:not_found", 1)]
+    );
+    assert!(t.store().verify_audit().await.unwrap().is_ok());
+}

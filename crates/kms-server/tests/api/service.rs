@@ -305,3 +305,155 @@ async fn with_mutual_tls_a_mapped_client_certificate_is_a_principal() {
         "no client certificate: no handshake"
     );
 }
+
+/// Every audit record of a store, oldest first.
+async fn all_audit(store: &LocalBackend) -> Vec<kms_store::AuditRecord> {
+    let mut out: Vec<kms_store::AuditRecord> = Vec::new();
+    loop {
+        let page = store
+            .list_audit(&kms_store::AuditFilter {
+                after_seq: out.last().map(|r| r.seq),
+                limit: Some(10_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_load_loses_no_audit_record_of_an_answered_request() {
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = initialised_store(dir.path()).await;
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, PASSPHRASE).unwrap();
+    let mirror = dir.path().join("audit.jsonl");
+    let mut s = start(&[
+        "--store",
+        &store_path,
+        "--passphrase-file",
+        pass.to_str().unwrap(),
+        "--audit-file",
+        mirror.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for w in 0..8u32 {
+        let (url, stop, answered) = (s.url.clone(), stop.clone(), answered.clone());
+        workers.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            let mut ids = Vec::new();
+            let mut i = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                // Mostly encrypts (seed and native), now and then a new key.
+                let (path, body) = match i % 5 {
+                    4 => ("/api/v1/keys", json!({"spec": "AES_256"})),
+                    3 => (
+                        "/api/v1/crypto/encrypt",
+                        json!({"key": "alias/default", "plaintext": "AA=="}),
+                    ),
+                    _ => (
+                        "/api/v1/kms/encrypt",
+                        json!({"plaintext": crate::common::b64(format!("w{w}-{i}").as_bytes())}),
+                    ),
+                };
+                i += 1;
+                let r = c
+                    .post(format!("{url}{path}"))
+                    .bearer_auth("operator-token")
+                    .json(&body)
+                    .send()
+                    .await;
+                let Ok(r) = r else {
+                    // Refused once the listener closed: not answered.
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    continue;
+                };
+                if !r.status().is_success() {
+                    continue;
+                }
+                let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+                // The answer counts only once its body arrived whole.
+                if r.bytes().await.is_ok() {
+                    ids.push(id);
+                    answered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            ids
+        }));
+    }
+    // Under load (generously waited for), SIGTERM.
+    for _ in 0..1200 {
+        if answered.load(Ordering::Relaxed) >= 60 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        answered.load(Ordering::Relaxed) >= 60,
+        "no load within 120 s"
+    );
+    let before_signal = answered.load(Ordering::Relaxed);
+    signal(&s.child, "-TERM");
+    let status = tokio::task::spawn_blocking(move || {
+        let status = s.child.wait();
+        (s, status)
+    })
+    .await
+    .unwrap();
+    let (_s, status) = status;
+    assert!(status.unwrap().success(), "the server did not stop cleanly");
+    stop.store(true, Ordering::Relaxed);
+    let mut answered_ids = Vec::new();
+    for w in workers {
+        answered_ids.extend(w.await.unwrap());
+    }
+
+    // Every answered request has its record in the store, and in the mirror.
+    let store = LocalBackend::open_sealed(StoreOptions::new(sqlite_url(Path::new(&store_path))))
+        .await
+        .unwrap();
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    let records = all_audit(&store).await;
+    let in_store: HashSet<&str> = records
+        .iter()
+        .filter(|r| r.event.outcome == "ok")
+        .map(|r| r.event.request_id.as_str())
+        .collect();
+    let text = std::fs::read_to_string(&mirror).unwrap();
+    let in_mirror: HashSet<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["request_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for id in &answered_ids {
+        assert!(
+            in_store.contains(id.as_str()),
+            "request {id} was answered but has no audit record"
+        );
+        assert!(
+            in_mirror.contains(id),
+            "request {id} was answered but is not in the mirror"
+        );
+    }
+    eprintln!(
+        "{} requests answered ({} after SIGTERM was sent); {} audit records",
+        answered_ids.len(),
+        answered_ids.len() - before_signal,
+        records.len()
+    );
+}

@@ -30,6 +30,11 @@ async fn a_sealed_server_answers_only_health_seal_status_and_unseal() {
     );
     let st = t.call("GET", "/api/v1/sys/seal-status", None, None).await;
     assert_eq!(st.body["sealed"], true);
+    let sys_health = t.call("GET", "/api/v1/sys/health", None, None).await;
+    assert_eq!(sys_health.status, StatusCode::SERVICE_UNAVAILABLE);
+    let m = t.root("GET", "/metrics", None).await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    assert!(m.text.contains("kms_sealed 1"), "{}", m.text);
     let wrong = t
         .call(
             "POST",
@@ -80,13 +85,18 @@ async fn metrics_openapi_and_docs_are_served() {
         Some(json!({"plaintext": "AA=="})),
     )
     .await;
-    let m = t.call("GET", "/metrics", None, None).await;
+    let anonymous = t.call("GET", "/metrics", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let m = t.root("GET", "/metrics", None).await;
     assert_eq!(m.status, StatusCode::OK);
     for name in [
         "kms_http_requests_total",
         "kms_http_request_duration_seconds",
         "kms_operations_total",
-        "kms_sealed",
+        "kms_sealed 0",
+        "kms_errors_total{kind=\"unauthenticated\"}",
+        "kms_audit_lag_seconds_bucket",
+        "kms_audit_records_total",
     ] {
         assert!(m.text.contains(name), "{name} missing from /metrics");
     }
@@ -107,6 +117,17 @@ async fn metrics_openapi_and_docs_are_served() {
         assert!(o.body["paths"].get(p).is_some(), "{p} missing from openapi");
     }
     assert!(o.body["components"]["securitySchemes"]["token"].is_object());
+    let h = t.call("GET", "/api/v1/sys/health", None, None).await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.text);
+    let wrong_method = t.root("DELETE", "/api/v1/crypto/encrypt", None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(&wrong_method), "method_not_allowed");
+    assert!(
+        wrong_method.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("DELETE")
+    );
     let d = t.call("GET", "/docs/", None, None).await;
     assert_eq!(d.status, StatusCode::OK);
     assert!(d.text.to_lowercase().contains("swagger"));

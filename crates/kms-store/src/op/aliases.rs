@@ -70,6 +70,7 @@ impl LocalBackend {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
+        self.announce(id, false).await;
         Ok(())
     }
 

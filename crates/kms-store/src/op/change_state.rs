@@ -42,6 +42,7 @@ impl LocalBackend {
                 key.key_id
             )));
         }
+        self.announce(&key.key_id, false).await;
         self.reload(&key.key_id).await
     }
 }

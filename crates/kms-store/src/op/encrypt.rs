@@ -3,7 +3,7 @@
 
 use kms_core::ciphertext::{CiphertextAlgorithm, CiphertextHeader, HEADER_LEN, NONCE_LEN};
 use kms_core::types::{Decrypted, Encrypted};
-use kms_core::{EncryptionContext, Error, KeyMetadata, KeyRef, KeySpec, Result};
+use kms_core::{EncryptionContext, Error, KeyMetadata, KeyRef, KeySpec, Operation, Result};
 
 use crate::backend::LocalBackend;
 
@@ -96,7 +96,10 @@ impl LocalBackend {
         if header.algorithm != algorithm_for(key.spec)? {
             return Err(Error::DecryptionFailed);
         }
-        Self::usable_version(key, header.version)?;
+        // A version newer than this node knows of is looked up, not refused:
+        // another node may have rotated the key and encrypted with it.
+        self.check_version(key, header.version, Operation::Decrypt)
+            .await?;
         let prepared = self.material(key, header.version).await?;
         let plaintext = match header.algorithm {
             CiphertextAlgorithm::RsaOaepSha256 => {

@@ -132,6 +132,7 @@ impl LocalBackend {
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         self.cache.evict(&key.key_id);
+        self.announce(&key.key_id, false).await;
         self.reload(&key.key_id).await
     }
 }

@@ -82,6 +82,7 @@ impl LocalBackend {
             .map_err(db_err)?;
         // Read back inside the transaction: after commit another process
         // may already have rotated again.
+        let since = self.cache.epoch();
         let rev = crate::rows::load_revision_conn(&mut tx, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
@@ -89,9 +90,11 @@ impl LocalBackend {
             .await?
             .ok_or_else(|| Error::NotFound(format!("key {id}")))?;
         tx.commit().await.map_err(db_err)?;
-        self.cache.evict(id);
         let meta = Arc::new(meta);
-        self.cache.put_meta(meta.clone(), rev);
+        // Replaces the entry of the old version (or drops it, when a later
+        // change may have been announced since the read).
+        self.cache.put_meta(meta.clone(), rev, since);
+        self.announce(id, false).await;
         Ok(meta)
     }
 }

@@ -1,22 +1,60 @@
 //! Sign and verify (RAW or DIGEST), MACs, and public key export.
 
 use kms_core::types::{MacOutput, PublicKeyInfo, SignatureOutput};
-use kms_core::{KeyMetadata, MacAlgorithm, MessageType, Result, SigningAlgorithm};
+use kms_core::{KeyMetadata, MacAlgorithm, MessageType, Operation, Result, SigningAlgorithm};
 
 use crate::backend::LocalBackend;
 
+/// Every usable version of `key`, newest first.
+fn all_versions(key: &KeyMetadata) -> Vec<u32> {
+    (key.min_decryption_version.max(1)..=key.current_version)
+        .rev()
+        .collect()
+}
+
 impl LocalBackend {
-    /// The versions to try when none is named: newest first, down to `min_decryption_version`.
-    fn candidate_versions(key: &KeyMetadata, version: Option<u32>) -> Result<Vec<u32>> {
+    /// The versions to try: the one named (see
+    /// [`LocalBackend::check_version`]), or when none is, newest first down
+    /// to `min_decryption_version`.
+    async fn candidate_versions(
+        &self,
+        key: &KeyMetadata,
+        version: Option<u32>,
+        op: Operation,
+    ) -> Result<Vec<u32>> {
         match version {
             Some(v) => {
-                Self::usable_version(key, v)?;
+                self.check_version(key, v, op).await?;
                 Ok(vec![v])
             }
-            None => Ok((key.min_decryption_version.max(1)..=key.current_version)
-                .rev()
-                .collect()),
+            None => Ok(all_versions(key)),
         }
+    }
+
+    /// When no version was named and none of `key`'s versions verified:
+    /// the versions the database knows of now but `key` did not (another
+    /// node may have rotated the key, or lowered its minimum, and signed
+    /// with a version this process has not seen). Empty when nothing
+    /// changed; the fresh state is checked.
+    async fn unseen_versions(
+        &self,
+        key: &KeyMetadata,
+        version: Option<u32>,
+        op: Operation,
+    ) -> Result<Vec<u32>> {
+        if version.is_some() {
+            return Ok(Vec::new());
+        }
+        let fresh = self.revalidate(&key.key_id).await?;
+        let tried = all_versions(key);
+        let unseen: Vec<u32> = all_versions(&fresh)
+            .into_iter()
+            .filter(|v| !tried.contains(v))
+            .collect();
+        if !unseen.is_empty() {
+            fresh.check(op)?;
+        }
+        Ok(unseen)
     }
 
     pub(crate) async fn op_sign(
@@ -45,7 +83,19 @@ impl LocalBackend {
         signature: &[u8],
         version: Option<u32>,
     ) -> Result<bool> {
-        for v in Self::candidate_versions(key, version)? {
+        for v in self
+            .candidate_versions(key, version, Operation::Verify)
+            .await?
+        {
+            let prepared = self.material(key, v).await?;
+            if prepared.verify(algorithm, message, message_type, signature)? {
+                return Ok(true);
+            }
+        }
+        for v in self
+            .unseen_versions(key, version, Operation::Verify)
+            .await?
+        {
             let prepared = self.material(key, v).await?;
             if prepared.verify(algorithm, message, message_type, signature)? {
                 return Ok(true);
@@ -77,7 +127,19 @@ impl LocalBackend {
         mac: &[u8],
         version: Option<u32>,
     ) -> Result<bool> {
-        for v in Self::candidate_versions(key, version)? {
+        for v in self
+            .candidate_versions(key, version, Operation::VerifyMac)
+            .await?
+        {
+            let prepared = self.material(key, v).await?;
+            if prepared.verify_mac(algorithm, message, mac)? {
+                return Ok(true);
+            }
+        }
+        for v in self
+            .unseen_versions(key, version, Operation::VerifyMac)
+            .await?
+        {
             let prepared = self.material(key, v).await?;
             if prepared.verify_mac(algorithm, message, mac)? {
                 return Ok(true);
@@ -92,7 +154,8 @@ impl LocalBackend {
         version: Option<u32>,
     ) -> Result<PublicKeyInfo> {
         let version = version.unwrap_or(key.current_version);
-        Self::usable_version(key, version)?;
+        self.check_version(key, version, Operation::GetPublicKey)
+            .await?;
         let prepared = self.material(key, version).await?;
         Ok(PublicKeyInfo {
             key_id: key.key_id,

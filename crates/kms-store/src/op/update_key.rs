@@ -69,6 +69,7 @@ impl LocalBackend {
         }
         tx.commit().await.map_err(db_err)?;
         self.cache.evict(&key.key_id);
+        self.announce(&key.key_id, false).await;
         self.reload(&key.key_id).await
     }
 }
