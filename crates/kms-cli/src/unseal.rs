@@ -97,23 +97,7 @@ fn is_url(s: &str) -> bool {
         || lower.starts_with("sqlite:")
 }
 
-/// `scheme://user:password@host/…` → `scheme://user:***@host/…`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_string();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-        None => url.to_string(),
-    }
-}
+pub use kms_store::redact_url;
 
 /// How the root key is obtained.
 #[derive(Debug, Clone)]

@@ -380,48 +380,7 @@ fn expand_vars(s: &str, path: &str, unset: &mut Vec<String>) -> kms_core::Result
     Ok(out)
 }
 
-/// A URL with its password replaced by `***`: in the user info
-/// (`postgres://kms:***@db/kms`) and in query parameters whose name ends in
-/// `password` (`?password=***`). Text that is not a URL is returned as is.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    // The user info ends at the last `@` before the query: a password may
-    // hold an unescaped `/`, so the first `/` cannot be trusted.
-    let query_at = rest.find(['?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = match rest[..query_at].rfind('@') {
-        Some(at) => {
-            let (userinfo, host) = rest.split_at(at);
-            let tail = &host[1..];
-            match userinfo.split_once(':') {
-                Some((user, _)) => (format!("{user}:***@"), tail),
-                None => (format!("{userinfo}@"), tail),
-            }
-        }
-        None => (String::new(), rest),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let (query, fragment) = match query.split_once('#') {
-                Some((q, f)) => (q, format!("#{f}")),
-                None => (query, String::new()),
-            };
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((k, _)) if k.to_ascii_lowercase().ends_with("password") => {
-                        format!("{k}=***")
-                    }
-                    _ => pair.to_string(),
-                })
-                .collect();
-            format!("{path}?{}{fragment}", query.join("&"))
-        }
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
-}
+pub use kms_store::redact_url;
 
 pub mod effective;
 

@@ -235,11 +235,7 @@ impl AppState {
         };
         self.metrics
             .operation(act.name, act.operation, result.is_ok());
-        let outcome = match &result {
-            Ok(_) => "ok".to_string(),
-            Err(e) if e.kind() == kms_core::ErrorKind::PermissionDenied => "denied".to_string(),
-            Err(e) => format!("error:{}", crate::error::core_status(e).1),
-        };
+        let outcome = kms_store::audited::outcome(&result);
         let (entity, version) = match &result {
             Ok(v) => (v.audit_entity(), v.audit_version()),
             Err(_) => (None, None),

@@ -193,7 +193,7 @@ const AUDIT_COLUMNS: &str = "seq, time_ms, principal, operation, entity_type, en
 /// One statement inserts a whole append, whatever its size: the records go
 /// in as one JSON array of arrays (hashes in hex), unpacked by the database.
 /// One prepared statement serves every batch, and binding is one parameter.
-fn insert_sql(dialect: Dialect) -> String {
+fn insert_sql(dialect: Dialect, param: usize) -> String {
     // Column kinds in AUDIT_COLUMNS order: integer, text or hex-encoded blob.
     const KINDS: &[u8; 13] = b"iittttitttbbi";
     let col = |n: usize, kind: u8| match (dialect, kind) {
@@ -204,8 +204,8 @@ fn insert_sql(dialect: Dialect) -> String {
         (Dialect::Postgres, _) => format!("r->>{n}"),
     };
     let from = match dialect {
-        Dialect::Sqlite => "jsonb_each($1)",
-        Dialect::Postgres => "jsonb_array_elements($1::jsonb) AS r",
+        Dialect::Sqlite => format!("jsonb_each(${param})"),
+        Dialect::Postgres => format!("jsonb_array_elements(${param}::jsonb) AS r"),
     };
     let cols: Vec<String> = KINDS.iter().enumerate().map(|(n, k)| col(n, *k)).collect();
     format!(
@@ -260,7 +260,14 @@ impl AuditHead {
 
 /// The events as records chained after `start`.
 fn chain(events: Vec<AuditEvent>, start: AuditHead) -> Result<Vec<AuditRecord>> {
-    let mut records: Vec<AuditRecord> = events
+    let mut records = unchained(events);
+    rechain(&mut records, start)?;
+    Ok(records)
+}
+
+/// The events as records not yet numbered or hashed ([`rechain`] does that).
+fn unchained(events: Vec<AuditEvent>) -> Vec<AuditRecord> {
+    events
         .into_iter()
         .map(|mut ev| {
             // Stored to the millisecond, so hash what is stored.
@@ -272,9 +279,7 @@ fn chain(events: Vec<AuditEvent>, start: AuditHead) -> Result<Vec<AuditRecord>> 
                 hash: [0; 32],
             }
         })
-        .collect();
-    rechain(&mut records, start)?;
-    Ok(records)
+        .collect()
 }
 
 /// Renumbers and rehashes `records` to follow `start`.
@@ -320,7 +325,7 @@ impl LocalBackend {
             hash: hash32(head.try_get("hash").map_err(corrupt)?)?,
         };
         let out = chain(events, start)?;
-        sqlx::query(AssertSqlSafe(insert_sql(self.dialect)))
+        sqlx::query(AssertSqlSafe(insert_sql(self.dialect, 1)))
             .bind(insert_json(&out)?)
             .execute(&mut *tx)
             .await
@@ -366,7 +371,7 @@ impl LocalBackend {
             *head = None;
             return self.append_audit(events).await;
         }
-        let mut records = chain(events, AuditHead::GENESIS)?;
+        let mut records = unchained(events);
         for _ in 0..3 {
             let start = match *head {
                 Some(h) => h,
@@ -397,7 +402,7 @@ impl LocalBackend {
              WHERE id = 1 AND seq = $3 AND hash = unhex($4) RETURNING seq; \
              {} WHERE changes() = 1; \
              COMMIT;",
-            insert_sql(Dialect::Sqlite).replace("$1", "$5")
+            insert_sql(Dialect::Sqlite, 5)
         );
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let written = sqlx::query(AssertSqlSafe(sql))

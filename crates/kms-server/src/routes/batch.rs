@@ -13,20 +13,46 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::state::{AppState, Attempt};
 
-/// A batch being collected.
+/// A batch being answered: the `batch_input` entries still to run (items
+/// of type `I`) and the results (`R`) and audit records so far.
 #[derive(Debug)]
-pub struct Batch<R> {
+pub struct Batch<I, R> {
+    entries: std::vec::IntoIter<BatchEntry<I>>,
     results: Vec<BatchItem<R>>,
     events: Vec<AuditEvent>,
 }
 
-impl<R: Serialize> Batch<R> {
-    /// An empty batch for `n` items.
-    pub fn with_capacity(n: usize) -> Self {
-        Self {
-            results: Vec::with_capacity(n),
-            events: Vec::with_capacity(n),
+impl<I, R: Serialize> Batch<I, R> {
+    /// A batch of these entries; refuses an empty or oversized one.
+    pub fn start(entries: Vec<BatchEntry<I>>) -> kms_core::Result<Self> {
+        check_size(entries.len())?;
+        Ok(Self {
+            results: Vec::with_capacity(entries.len()),
+            events: Vec::with_capacity(entries.len()),
+            entries: entries.into_iter(),
+        })
+    }
+
+    /// The next item to run. An entry that could not be read becomes that
+    /// item's error result on the way (the other items go on).
+    pub fn next_item(&mut self) -> Option<I> {
+        for entry in self.entries.by_ref() {
+            match entry.item {
+                Ok(item) => return Some(item),
+                Err(bad) => {
+                    let e = kms_core::Error::invalid(
+                        "batch_input item",
+                        format!("{}; fix this item and send it again", bad.message),
+                    );
+                    self.results.push(BatchItem {
+                        reference: bad.reference,
+                        ok: None,
+                        error: Some(ApiError::Core(e).body()),
+                    });
+                }
+            }
         }
+        None
     }
 
     /// Adds one item's outcome: an attempt (audited) or an error found before it.
@@ -55,26 +81,6 @@ impl<R: Serialize> Batch<R> {
                 error: Some(ApiError::Core(e).body()),
             },
         });
-    }
-
-    /// The item, or — when it could not be read — its error pushed as the
-    /// item's result (the other items go on).
-    pub fn read<T>(&mut self, entry: BatchEntry<T>) -> Option<T> {
-        match entry.item {
-            Ok(item) => Some(item),
-            Err(bad) => {
-                let e = kms_core::Error::invalid(
-                    "batch_input item",
-                    format!("{}; fix this item and send it again", bad.message),
-                );
-                self.results.push(BatchItem {
-                    reference: bad.reference,
-                    ok: None,
-                    error: Some(ApiError::Core(e).body()),
-                });
-                None
-            }
-        }
     }
 
     /// Commits the audit records, then answers `{"batch_results": [...]}`.
@@ -114,7 +120,7 @@ pub async fn finish<T>(state: &AppState, a: Attempt<T>) -> Result<T, ApiError> {
 }
 
 /// Refuses an empty or oversized batch.
-pub fn check_size(n: usize) -> kms_core::Result<()> {
+fn check_size(n: usize) -> kms_core::Result<()> {
     if n == 0 || n > MAX_BATCH_ITEMS {
         return Err(kms_core::Error::invalid(
             "batch_input",

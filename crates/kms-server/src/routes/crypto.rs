@@ -14,7 +14,7 @@ use kms_proto::crypto::{
 };
 use kms_proto::{ContextWire, SecretBytes};
 
-use super::batch::{Batch, check_size, finish};
+use super::batch::{Batch, finish};
 use super::{ApiErrors, ct_bytes, ct_text, key_ref, parse_opt, required, required_key};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -69,12 +69,8 @@ pub async fn encrypt(
     ApiJson(req): ApiJson<EncryptRequestWire>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let key = it.key.as_deref().or(req.key.as_deref());
             let a = encrypt_one(&s, &caller, key, &it.plaintext, it.context.as_ref()).await;
             batch.push(it.reference, a, enc);
@@ -117,12 +113,8 @@ pub async fn decrypt(
     ApiJson(req): ApiJson<DecryptRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let key = it.key.as_deref().or(req.key.as_deref());
             let a = decrypt_one(&s, &caller, key, &it.ciphertext, it.context.as_ref()).await;
             batch.push(it.reference, a, dec);
@@ -178,12 +170,8 @@ pub async fn re_encrypt(
     ApiJson(req): ApiJson<ReEncryptRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let args = ReEncryptArgs {
                 ciphertext: &it.ciphertext,
                 source_key: it.source_key.as_deref().or(req.source_key.as_deref()),

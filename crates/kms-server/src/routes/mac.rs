@@ -8,7 +8,7 @@ use kms_core::{MacAlgorithm, Operation};
 use kms_proto::batch::SingleOrBatch;
 use kms_proto::crypto::{MacRequest, MacResponse, MacVerifyRequest};
 
-use super::batch::{Batch, check_size, finish};
+use super::batch::{Batch, finish};
 use super::signing::{Verified, VerifyAnswer, verified};
 use super::{ApiErrors, parse_opt, required, required_key};
 use crate::auth::Caller;
@@ -52,12 +52,8 @@ pub async fn mac(
     ApiJson(req): ApiJson<MacRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let key = it.key.as_deref().or(req.key.as_deref());
             let alg = it.algorithm.as_deref().or(req.algorithm.as_deref());
             let a = mac_one(&s, &caller, key, &it.message, alg).await;
@@ -114,12 +110,8 @@ pub async fn verify_mac(
     ApiJson(req): ApiJson<MacVerifyRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let args = MacVerifyArgs {
                 key: it.key.as_deref().or(req.key.as_deref()),
                 message: &it.message,

@@ -8,7 +8,7 @@ use kms_core::{MessageType, Operation, SigningAlgorithm};
 use kms_proto::batch::SingleOrBatch;
 use kms_proto::crypto::{SignRequest, SignResponse, VerifyRequest, VerifyResponse};
 
-use super::batch::{Batch, check_size, finish};
+use super::batch::{Batch, finish};
 use super::{ApiErrors, parse_opt, required, required_key};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -60,12 +60,8 @@ pub async fn sign(
     ApiJson(req): ApiJson<SignRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let args = SignArgs {
                 key: it.key.as_deref().or(req.key.as_deref()),
                 message: &it.message,
@@ -150,12 +146,8 @@ pub async fn verify(
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(items) = req.batch_input {
-        check_size(items.len())?;
-        let mut batch = Batch::with_capacity(items.len());
-        for entry in items {
-            let Some(it) = batch.read(entry) else {
-                continue;
-            };
+        let mut batch = Batch::start(items)?;
+        while let Some(it) = batch.next_item() {
             let args = VerifyArgs {
                 key: it.key.as_deref().or(req.key.as_deref()),
                 message: &it.message,
