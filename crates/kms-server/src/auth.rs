@@ -196,7 +196,7 @@ pub fn request_meta(parts: &Parts, trust_forwarded_for: bool) -> RequestMeta {
         .headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(128).collect())
+        .map(|s| s[..s.floor_char_boundary(128.min(s.len()))].to_string())
         .unwrap_or_default();
     let forwarded = trust_forwarded_for
         .then(|| parts.headers.get("x-forwarded-for"))

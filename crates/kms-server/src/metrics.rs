@@ -45,7 +45,17 @@ fn install() -> Option<PrometheusHandle> {
 #[derive(Debug)]
 pub struct Metrics {
     handle: Option<PrometheusHandle>,
-    ops: BTreeMap<Operation, AtomicU64>,
+    ops: BTreeMap<Operation, OpCounters>,
+}
+
+/// One KMS operation's counters, registered once so that counting is an
+/// atomic increment rather than a registry lookup.
+#[derive(Debug)]
+struct OpCounters {
+    /// Successes in this process (for the seed status).
+    done: AtomicU64,
+    ok: metrics::Counter,
+    error: metrics::Counter,
 }
 
 impl Default for Metrics {
@@ -62,18 +72,33 @@ impl Metrics {
             handle,
             ops: Operation::ALL
                 .iter()
-                .map(|op| (*op, AtomicU64::new(0)))
+                .map(|op| {
+                    let name = op.as_str();
+                    let counters = OpCounters {
+                        done: AtomicU64::new(0),
+                        ok: metrics::counter!("kms_operations_total", "operation" => name, "outcome" => "ok"),
+                        error: metrics::counter!("kms_operations_total", "operation" => name, "outcome" => "error"),
+                    };
+                    (*op, counters)
+                })
                 .collect(),
         }
     }
 
-    /// Counts an operation's outcome.
-    pub fn operation(&self, op: &'static str, kms_op: Option<Operation>, ok: bool) {
-        let outcome = if ok { "ok" } else { "error" };
-        metrics::counter!("kms_operations_total", "operation" => op, "outcome" => outcome)
-            .increment(1);
-        if ok && let Some(c) = kms_op.and_then(|o| self.ops.get(&o)) {
-            c.fetch_add(1, Ordering::Relaxed);
+    /// Counts an operation's outcome: a KMS operation (`kms_op`) or an
+    /// administrative one named `name`.
+    pub fn operation(&self, kms_op: Option<Operation>, name: &'static str, ok: bool) {
+        match kms_op.and_then(|o| self.ops.get(&o)) {
+            Some(c) if ok => {
+                c.ok.increment(1);
+                c.done.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(c) => c.error.increment(1),
+            None => {
+                let outcome = if ok { "ok" } else { "error" };
+                metrics::counter!("kms_operations_total", "operation" => name, "outcome" => outcome)
+                    .increment(1);
+            }
         }
     }
 
@@ -81,7 +106,7 @@ impl Metrics {
     pub fn operation_counts(&self) -> BTreeMap<String, u64> {
         self.ops
             .iter()
-            .map(|(op, n)| (op.as_str().to_string(), n.load(Ordering::Relaxed)))
+            .map(|(op, c)| (op.as_str().to_string(), c.done.load(Ordering::Relaxed)))
             .collect()
     }
 
@@ -95,14 +120,16 @@ impl Metrics {
 }
 
 /// Middleware: counts and times every request by route; logs 5xx errors.
-/// Labels are interned or static, so a request allocates no label strings.
+/// Each route's series are registered on first use and kept, so a request
+/// allocates no label strings and looks nothing up in the registry.
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = method_label(req.method());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| intern("unmatched"), |p| intern(p.as_str()));
+    let route = route_metrics(
+        req.extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str),
+    );
     let resp = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     let request_id = || {
@@ -112,24 +139,92 @@ pub async fn track(req: Request, next: Next) -> Response {
             .unwrap_or("")
     };
     if let Some(InternalError(e)) = resp.extensions().get::<InternalError>() {
-        tracing::error!(request_id = request_id(), route = &*route, error = %e, source = ?std::error::Error::source(e.as_ref()), "internal error");
+        tracing::error!(request_id = request_id(), route = &*route.label, error = %e, source = ?std::error::Error::source(e.as_ref()), "internal error");
     }
     tracing::debug!(
         request_id = request_id(),
         method,
-        route = &*route,
+        route = &*route.label,
         status = resp.status().as_u16(),
         secs,
         "request"
     );
-    let status: metrics::SharedString = match status_label(resp.status()) {
-        Some(s) => s.into(),
-        None => resp.status().as_u16().to_string().into(),
-    };
-    metrics::counter!("kms_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("kms_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(secs);
+    route.record(method, resp.status(), secs);
     resp
+}
+
+/// The series of one route: requests by method and status, latency by method.
+#[derive(Debug)]
+struct RouteMetrics {
+    label: metrics::SharedString,
+    series: RwLock<Vec<Series>>,
+}
+
+#[derive(Debug)]
+struct Series {
+    method: &'static str,
+    status: u16,
+    requests: metrics::Counter,
+    latency: metrics::Histogram,
+}
+
+impl RouteMetrics {
+    fn record(&self, method: &'static str, status: axum::http::StatusCode, secs: f64) {
+        let code = status.as_u16();
+        let count = |all: &[Series]| {
+            let s = all
+                .iter()
+                .find(|s| s.method == method && s.status == code)?;
+            s.requests.increment(1);
+            s.latency.record(secs);
+            Some(())
+        };
+        if self
+            .series
+            .read()
+            .ok()
+            .and_then(|all| count(&all))
+            .is_some()
+        {
+            return;
+        }
+        let Ok(mut all) = self.series.write() else {
+            return;
+        };
+        if count(&all).is_none() {
+            let status: metrics::SharedString = match status_label(status) {
+                Some(s) => s.into(),
+                None => code.to_string().into(),
+            };
+            let route = self.label.clone();
+            all.push(Series {
+                method,
+                status: code,
+                requests: metrics::counter!("kms_http_requests_total", "method" => method, "route" => route.clone(), "status" => status),
+                latency: metrics::histogram!("kms_http_request_duration_seconds", "method" => method, "route" => route),
+            });
+            count(&all);
+        }
+    }
+}
+
+/// The shared series of a route (the router has a fixed set of routes).
+fn route_metrics(route: &str) -> Arc<RouteMetrics> {
+    static ROUTES: OnceLock<RwLock<HashMap<String, Arc<RouteMetrics>>>> = OnceLock::new();
+    let table = ROUTES.get_or_init(Default::default);
+    if let Ok(map) = table.read()
+        && let Some(r) = map.get(route)
+    {
+        return r.clone();
+    }
+    let r = Arc::new(RouteMetrics {
+        label: metrics::SharedString::from(Arc::<str>::from(route)),
+        series: RwLock::new(Vec::new()),
+    });
+    if let Ok(mut map) = table.write() {
+        return map.entry(route.to_string()).or_insert(r).clone();
+    }
+    r
 }
 
 fn method_label(m: &axum::http::Method) -> &'static str {
@@ -166,20 +261,4 @@ fn status_label(s: axum::http::StatusCode) -> Option<&'static str> {
         503 => "503",
         _ => return None,
     })
-}
-
-/// One shared copy of each route label (the router has a fixed set).
-fn intern(route: &str) -> metrics::SharedString {
-    static ROUTES: OnceLock<RwLock<HashMap<String, Arc<str>>>> = OnceLock::new();
-    let table = ROUTES.get_or_init(Default::default);
-    if let Ok(map) = table.read()
-        && let Some(r) = map.get(route)
-    {
-        return metrics::SharedString::from(r.clone());
-    }
-    let shared: Arc<str> = Arc::from(route);
-    if let Ok(mut map) = table.write() {
-        map.insert(route.to_string(), shared.clone());
-    }
-    metrics::SharedString::from(shared)
 }

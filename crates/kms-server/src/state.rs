@@ -212,17 +212,48 @@ audited_plain!(
     kms_store::AuditVerification
 );
 
-/// An operation that was tried: its result and its audit record.
+/// An operation that was tried: its result and what its audit record says.
 #[derive(Debug)]
 pub struct Attempt<T> {
     /// The result.
     pub result: kms_core::Result<T>,
-    /// The record to append.
-    pub event: AuditEvent,
+    /// The record to append (without the caller, source and time, which
+    /// [`AppState::event_for`] adds).
+    pub note: AuditNote,
+}
+
+/// What one operation's audit record says about it. A batch folds the
+/// notes of items that share operation, key, version and outcome into one
+/// note with their count, so items build no full record each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditNote {
+    /// The operation name.
+    pub operation: &'static str,
+    /// `key`, `token`, `policy` or `store`.
+    pub entity_type: &'static str,
+    /// The key id, token id, policy name, … (empty when none).
+    pub entity_id: String,
+    /// The key version used, if any.
+    pub key_version: Option<u32>,
+    /// `ok`, `denied` or `error:<code>`.
+    pub outcome: std::borrow::Cow<'static, str>,
+    /// How many items the record stands for.
+    pub items: u32,
+}
+
+impl AuditNote {
+    /// Whether `other` can be counted into this note.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.operation == other.operation
+            && self.entity_type == other.entity_type
+            && self.entity_id == other.entity_id
+            && self.key_version == other.key_version
+            && self.outcome == other.outcome
+    }
 }
 
 impl AppState {
-    /// Authorizes and runs `f`, counts it, and returns the result with its audit record.
+    /// Authorizes and runs `f`, counts it, and returns the result with its audit note.
     pub async fn attempt<T, F, Fut>(&self, caller: &Caller, act: Act<'_>, f: F) -> Attempt<T>
     where
         T: Audited,
@@ -234,7 +265,7 @@ impl AppState {
             Err(e) => (Err(e), None),
         };
         self.metrics
-            .operation(act.name, act.operation, result.is_ok());
+            .operation(act.operation, act.name, result.is_ok());
         let outcome = kms_store::audited::outcome(&result);
         let (entity, version) = match &result {
             Ok(v) => (v.audit_entity(), v.audit_version()),
@@ -242,19 +273,34 @@ impl AppState {
         };
         let entity_id = entity
             .or(resolved)
-            .or_else(|| act.entity.clone())
+            .or(act.entity)
             .or_else(|| act.key.map(|k| k.to_string()))
             .unwrap_or_default();
-        let event = self.event(
-            &caller.principal,
-            &caller.meta,
-            act.name,
-            act.entity_type,
+        let note = AuditNote {
+            operation: act.name,
+            entity_type: act.entity_type,
             entity_id,
-            version,
+            key_version: version,
             outcome,
-        );
-        Attempt { result, event }
+            items: 1,
+        };
+        Attempt { result, note }
+    }
+
+    /// The full audit record of `note` for this caller, now.
+    pub fn event_for(&self, caller: &Caller, note: AuditNote) -> AuditEvent {
+        AuditEvent {
+            time: self.clock.now(),
+            principal: caller.principal.clone(),
+            operation: note.operation.to_string(),
+            entity_type: note.entity_type.to_string(),
+            entity_id: note.entity_id,
+            key_version: note.key_version,
+            outcome: note.outcome.into_owned(),
+            request_id: caller.meta.request_id.clone(),
+            source: caller.meta.source.clone(),
+            items: note.items,
+        }
     }
 
     /// Checks the caller's policies for `act`; returns the resolved key id, if any.
@@ -295,7 +341,7 @@ impl AppState {
         Fut: Future<Output = kms_core::Result<T>>,
     {
         let a = self.attempt(caller, act, f).await;
-        self.audit.record(a.event).await?;
+        self.audit.record(self.event_for(caller, a.note)).await?;
         Ok(a.result?)
     }
 

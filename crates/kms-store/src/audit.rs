@@ -258,6 +258,38 @@ impl AuditHead {
     };
 }
 
+/// What an audit writer keeps between [`LocalBackend::append_audit_after`]
+/// calls: the head it last wrote and, on SQLite, its own connection. Keeping
+/// one connection matters: SQLite drops a connection's whole page cache when
+/// another connection wrote in between, so a writer that took turns with the
+/// pool's other connections would re-read the table's pages on every commit.
+#[derive(Debug, Default)]
+pub struct AuditCursor {
+    head: Option<AuditHead>,
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+}
+
+impl AuditCursor {
+    /// A cursor that knows nothing yet (it reads the head on first use).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A cursor that believes the head is `head` (which may be stale: the
+    /// append checks it and re-reads the head when it moved).
+    pub fn at(head: AuditHead) -> Self {
+        Self {
+            head: Some(head),
+            ..Self::default()
+        }
+    }
+
+    /// The head this cursor last wrote, when it remembers one.
+    pub fn head(&self) -> Option<AuditHead> {
+        self.head
+    }
+}
+
 /// The events as records chained after `start`.
 fn chain(events: Vec<AuditEvent>, start: AuditHead) -> Result<Vec<AuditRecord>> {
     let mut records = unchained(events);
@@ -351,37 +383,38 @@ impl LocalBackend {
         })
     }
 
-    /// [`Self::append_audit`] for a writer that remembers the head it last
-    /// wrote (`head`; `None` at first). On SQLite the records are chained
-    /// after that head and written in one round trip to the database — one
-    /// script that moves the head only if it is still the remembered one,
-    /// inserts the records only if it moved, and commits. If another writer
-    /// (a `kms` command on the same store) appended in between, nothing is
-    /// written, the head is read again and the append retried. PostgreSQL
-    /// takes the locking path of [`Self::append_audit`] every time.
+    /// [`Self::append_audit`] for a writer that keeps an [`AuditCursor`]
+    /// between appends. On SQLite the records are chained after the head
+    /// the cursor remembers and written in one round trip, on the cursor's
+    /// own connection: one script that moves the head only if it is still
+    /// the remembered one, inserts the records only if it moved, and
+    /// commits. If another writer (a `kms` command on the same store)
+    /// appended in between, nothing is written, the head is read again and
+    /// the append retried. PostgreSQL takes the locking path of
+    /// [`Self::append_audit`] every time.
     pub async fn append_audit_after(
         &self,
-        head: &mut Option<AuditHead>,
+        cursor: &mut AuditCursor,
         events: Vec<AuditEvent>,
     ) -> Result<Vec<AuditRecord>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
         if self.dialect != Dialect::Sqlite {
-            *head = None;
+            cursor.head = None;
             return self.append_audit(events).await;
         }
         let mut records = unchained(events);
         for _ in 0..3 {
-            let start = match *head {
+            let start = match cursor.head {
                 Some(h) => h,
                 None => self.audit_head().await?,
             };
             rechain(&mut records, start)?;
             let end = head_of(&records, start);
-            *head = None;
-            if self.write_if_head(start, end, &records).await? {
-                *head = Some(end);
+            cursor.head = None;
+            if self.write_if_head(cursor, start, end, &records).await? {
+                cursor.head = Some(end);
                 return Ok(records);
             }
         }
@@ -392,6 +425,7 @@ impl LocalBackend {
     /// The one-round-trip SQLite append; `false` when the head moved.
     async fn write_if_head(
         &self,
+        cursor: &mut AuditCursor,
         start: AuditHead,
         end: AuditHead,
         records: &[AuditRecord],
@@ -404,7 +438,10 @@ impl LocalBackend {
              COMMIT;",
             insert_sql(Dialect::Sqlite, 5)
         );
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let mut conn = match cursor.conn.take() {
+            Some(c) => c,
+            None => self.pool.acquire().await.map_err(db_err)?,
+        };
         let written = sqlx::query(AssertSqlSafe(sql))
             .bind(end.seq)
             .bind(hex::encode(end.hash))
@@ -414,9 +451,14 @@ impl LocalBackend {
             .fetch_all(&mut *conn)
             .await;
         match written {
-            Ok(rows) => Ok(rows.len() == 1),
+            Ok(rows) => {
+                cursor.conn = Some(conn);
+                Ok(rows.len() == 1)
+            }
             Err(e) => {
-                // The script may have stopped inside its transaction.
+                // The script may have stopped inside its transaction; the
+                // connection goes back to the pool and the next append
+                // takes another.
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
                 Err(db_err(e))
             }

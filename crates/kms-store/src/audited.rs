@@ -53,11 +53,11 @@ use crate::backend::LocalBackend;
 
 /// The outcome an audit record gives a result: `ok`, `denied` (permission
 /// denied), or `error:<code>` with the error's stable [`Error::code`].
-pub fn outcome<T>(result: &Result<T>) -> String {
+pub fn outcome<T>(result: &Result<T>) -> std::borrow::Cow<'static, str> {
     match result {
-        Ok(_) => "ok".to_string(),
-        Err(e) if e.kind() == ErrorKind::PermissionDenied => "denied".to_string(),
-        Err(e) => format!("error:{}", e.code()),
+        Ok(_) => "ok".into(),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => "denied".into(),
+        Err(e) => format!("error:{}", e.code()).into(),
     }
 }
 
@@ -167,7 +167,7 @@ impl AuditScope {
             entity_type: subject.entity_type.to_string(),
             entity_id: subject.entity_id,
             key_version: subject.key_version.filter(|_| result.is_ok()),
-            outcome: outcome(&result),
+            outcome: outcome(&result).into_owned(),
             request_id: self.request_id.clone(),
             source: self.source.clone(),
             items: 1,

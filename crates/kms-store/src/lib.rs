@@ -43,7 +43,7 @@ mod rows;
 mod seal;
 pub mod tokens;
 
-pub use audit::{AuditEvent, AuditFilter, AuditHead, AuditRecord, AuditVerification};
+pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditHead, AuditRecord, AuditVerification};
 pub use audited::{AuditScope, AuditedBackend, Subject};
 pub use backend::LocalBackend;
 pub use db::Dialect;

@@ -171,14 +171,14 @@ async fn server_tables_work_on_postgres() {
 /// writer appended in between, it notices, re-reads the head and the chain
 /// stays intact.
 async fn remembered_head_appends(s: Arc<LocalBackend>) {
-    let mut head = None;
+    let mut head = kms_store::AuditCursor::new();
     let a = s
         .append_audit_after(&mut head, (0..5).map(event).collect())
         .await
         .unwrap();
     assert_eq!(a.last().unwrap().seq, 5);
     // SQLite remembers the head; PostgreSQL locks and reads it every time.
-    assert!(head.is_none_or(|h| h.seq == 5));
+    assert!(head.head().is_none_or(|h| h.seq == 5));
     // Another writer (a `kms` command on the same store) appends.
     s.append_audit(vec![event(5)]).await.unwrap();
     let b = s
@@ -188,9 +188,9 @@ async fn remembered_head_appends(s: Arc<LocalBackend>) {
     assert_eq!(b.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![7, 8, 9]);
     let now = s.audit_head().await.unwrap();
     assert_eq!(now.seq, 9);
-    assert!(head.is_none_or(|h| h == now));
+    assert!(head.head().is_none_or(|h| h == now));
     // A stale remembered head is corrected, not trusted.
-    let mut stale = Some(kms_store::AuditHead::GENESIS);
+    let mut stale = kms_store::AuditCursor::at(kms_store::AuditHead::GENESIS);
     let c = s
         .append_audit_after(&mut stale, vec![event(9)])
         .await

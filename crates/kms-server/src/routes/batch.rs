@@ -7,19 +7,20 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use kms_proto::batch::{BatchEntry, BatchItem, BatchResponse};
-use kms_store::AuditEvent;
 use serde::Serialize;
 
+use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::state::{AppState, Attempt};
+use crate::state::{AppState, Attempt, AuditNote};
 
 /// A batch being answered: the `batch_input` entries still to run (items
-/// of type `I`) and the results (`R`) and audit records so far.
+/// of type `I`) and the results (`R`) and audit notes so far, already
+/// folded: one per operation, key, version and outcome.
 #[derive(Debug)]
 pub struct Batch<I, R> {
     entries: std::vec::IntoIter<BatchEntry<I>>,
     results: Vec<BatchItem<R>>,
-    events: Vec<AuditEvent>,
+    notes: Vec<AuditNote>,
 }
 
 impl<I, R: Serialize> Batch<I, R> {
@@ -28,7 +29,7 @@ impl<I, R: Serialize> Batch<I, R> {
         check_size(entries.len())?;
         Ok(Self {
             results: Vec::with_capacity(entries.len()),
-            events: Vec::with_capacity(entries.len()),
+            notes: Vec::new(),
             entries: entries.into_iter(),
         })
     }
@@ -64,7 +65,7 @@ impl<I, R: Serialize> Batch<I, R> {
     ) {
         let result = match outcome {
             Ok(a) => {
-                self.events.push(a.event);
+                fold(&mut self.notes, a.note);
                 a.result
             }
             Err(e) => Err(e),
@@ -84,8 +85,13 @@ impl<I, R: Serialize> Batch<I, R> {
     }
 
     /// Commits the audit records, then answers `{"batch_results": [...]}`.
-    pub async fn respond(self, state: &AppState) -> Result<Response, ApiError> {
-        state.audit.record_all(aggregate(self.events)).await?;
+    pub async fn respond(self, state: &AppState, caller: &Caller) -> Result<Response, ApiError> {
+        let events = self
+            .notes
+            .into_iter()
+            .map(|n| state.event_for(caller, n))
+            .collect();
+        state.audit.record_all(events).await?;
         Ok(Json(BatchResponse {
             batch_results: self.results,
         })
@@ -93,29 +99,18 @@ impl<I, R: Serialize> Batch<I, R> {
     }
 }
 
-/// Folds the items' records into one per (operation, entity, version,
-/// outcome), in order of first appearance, counting the items of each.
-fn aggregate(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
-    let mut out: Vec<AuditEvent> = Vec::new();
-    for ev in events {
-        let same = out.iter_mut().find(|o| {
-            o.operation == ev.operation
-                && o.entity_type == ev.entity_type
-                && o.entity_id == ev.entity_id
-                && o.key_version == ev.key_version
-                && o.outcome == ev.outcome
-        });
-        match same {
-            Some(o) => o.items = o.items.saturating_add(ev.items),
-            None => out.push(ev),
-        }
+/// Counts `note` into the note it shares operation, entity, version and
+/// outcome with, or appends it (so notes keep the order of first appearance).
+fn fold(notes: &mut Vec<AuditNote>, note: AuditNote) {
+    match notes.iter_mut().find(|n| n.same_as(&note)) {
+        Some(n) => n.items = n.items.saturating_add(note.items),
+        None => notes.push(note),
     }
-    out
 }
 
 /// Commits one attempt's audit record, then returns its result.
-pub async fn finish<T>(state: &AppState, a: Attempt<T>) -> Result<T, ApiError> {
-    state.audit.record(a.event).await?;
+pub async fn finish<T>(state: &AppState, caller: &Caller, a: Attempt<T>) -> Result<T, ApiError> {
+    state.audit.record(state.event_for(caller, a.note)).await?;
     Ok(a.result?)
 }
 
@@ -137,19 +132,23 @@ pub const MAX_BATCH_ITEMS: usize = 1000;
 mod tests {
     use super::*;
 
-    fn ev(entity: &str, version: u32, outcome: &str) -> AuditEvent {
-        AuditEvent {
-            time: time::OffsetDateTime::UNIX_EPOCH,
-            principal: "app".into(),
-            operation: "encrypt".into(),
-            entity_type: "key".into(),
+    fn ev(entity: &str, version: u32, outcome: &'static str) -> AuditNote {
+        AuditNote {
+            operation: "encrypt",
+            entity_type: "key",
             entity_id: entity.into(),
             key_version: Some(version),
             outcome: outcome.into(),
-            request_id: "r".into(),
-            source: "127.0.0.1".into(),
             items: 1,
         }
+    }
+
+    fn aggregate(notes: Vec<AuditNote>) -> Vec<AuditNote> {
+        let mut out = Vec::new();
+        for n in notes {
+            fold(&mut out, n);
+        }
+        out
     }
 
     #[test]
@@ -168,7 +167,7 @@ mod tests {
                 (
                     e.entity_id.as_str(),
                     e.key_version,
-                    e.outcome.as_str(),
+                    e.outcome.as_ref(),
                     e.items,
                 )
             })

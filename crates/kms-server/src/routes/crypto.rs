@@ -75,11 +75,11 @@ pub async fn encrypt(
             let a = encrypt_one(&s, &caller, key, &it.plaintext, it.context.as_ref()).await;
             batch.push(it.reference, a, enc);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let pt = required(req.plaintext, "plaintext")?;
     let a = encrypt_one(&s, &caller, req.key.as_deref(), &pt, req.context.as_ref()).await?;
-    Ok(Json(enc(finish(&s, a).await?)).into_response())
+    Ok(Json(enc(finish(&s, &caller, a).await?)).into_response())
 }
 
 async fn decrypt_one(
@@ -119,11 +119,11 @@ pub async fn decrypt(
             let a = decrypt_one(&s, &caller, key, &it.ciphertext, it.context.as_ref()).await;
             batch.push(it.reference, a, dec);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let ct = required(req.ciphertext, "ciphertext")?;
     let a = decrypt_one(&s, &caller, req.key.as_deref(), &ct, req.context.as_ref()).await?;
-    Ok(Json(dec(finish(&s, a).await?)).into_response())
+    Ok(Json(dec(finish(&s, &caller, a).await?)).into_response())
 }
 
 struct ReEncryptArgs<'a> {
@@ -185,7 +185,7 @@ pub async fn re_encrypt(
             let a = re_encrypt_one(&s, &caller, args).await;
             batch.push(it.reference, a, enc);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let ct = required(req.ciphertext, "ciphertext")?;
     let args = ReEncryptArgs {
@@ -196,7 +196,7 @@ pub async fn re_encrypt(
         destination_context: req.destination_context.as_ref(),
     };
     let a = re_encrypt_one(&s, &caller, args).await?;
-    Ok(Json(enc(finish(&s, a).await?)).into_response())
+    Ok(Json(enc(finish(&s, &caller, a).await?)).into_response())
 }
 
 /// A data key: in clear (unless `without_plaintext`) and wrapped under `key`.

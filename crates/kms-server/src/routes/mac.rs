@@ -59,7 +59,7 @@ pub async fn mac(
             let a = mac_one(&s, &caller, key, &it.message, alg).await;
             batch.push(it.reference, a, maced);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let message = required(req.message, "message")?;
     let a = mac_one(
@@ -70,7 +70,7 @@ pub async fn mac(
         req.algorithm.as_deref(),
     )
     .await?;
-    Ok(Json(maced(finish(&s, a).await?)).into_response())
+    Ok(Json(maced(finish(&s, &caller, a).await?)).into_response())
 }
 
 struct MacVerifyArgs<'a> {
@@ -122,7 +122,7 @@ pub async fn verify_mac(
             let a = verify_one(&s, &caller, args).await;
             batch.push(it.reference, a, verified);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let message = required(req.message, "message")?;
     let mac = required(req.mac, "mac")?;
@@ -134,5 +134,5 @@ pub async fn verify_mac(
         version: req.version,
     };
     let a = verify_one(&s, &caller, args).await?;
-    Ok(Json(verified(finish(&s, a).await?)).into_response())
+    Ok(Json(verified(finish(&s, &caller, a).await?)).into_response())
 }

@@ -71,7 +71,7 @@ pub async fn sign(
             let a = sign_one(&s, &caller, args).await;
             batch.push(it.reference, a, signed);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let message = required(req.message, "message")?;
     let args = SignArgs {
@@ -81,7 +81,7 @@ pub async fn sign(
         algorithm: req.algorithm.as_deref(),
     };
     let a = sign_one(&s, &caller, args).await?;
-    Ok(Json(signed(finish(&s, a).await?)).into_response())
+    Ok(Json(signed(finish(&s, &caller, a).await?)).into_response())
 }
 
 struct VerifyArgs<'a> {
@@ -159,7 +159,7 @@ pub async fn verify(
             let a = verify_one(&s, &caller, args).await;
             batch.push(it.reference, a, verified);
         }
-        return batch.respond(&s).await;
+        return batch.respond(&s, &caller).await;
     }
     let message = required(req.message, "message")?;
     let signature = required(req.signature, "signature")?;
@@ -172,5 +172,5 @@ pub async fn verify(
         version: req.version,
     };
     let a = verify_one(&s, &caller, args).await?;
-    Ok(Json(verified(finish(&s, a).await?)).into_response())
+    Ok(Json(verified(finish(&s, &caller, a).await?)).into_response())
 }
