@@ -290,16 +290,16 @@ impl AppState {
     /// The full audit record of `note` for this caller, now.
     pub fn event_for(&self, caller: &Caller, note: AuditNote) -> AuditEvent {
         AuditEvent {
-            time: self.clock.now(),
-            principal: caller.principal.clone(),
-            operation: note.operation.to_string(),
-            entity_type: note.entity_type.to_string(),
-            entity_id: note.entity_id,
-            key_version: note.key_version,
-            outcome: note.outcome.into_owned(),
-            request_id: caller.meta.request_id.clone(),
-            source: caller.meta.source.clone(),
             items: note.items,
+            ..self.event(
+                &caller.principal,
+                &caller.meta,
+                note.operation,
+                note.entity_type,
+                note.entity_id,
+                note.key_version,
+                note.outcome.into_owned(),
+            )
         }
     }
 
