@@ -9,13 +9,17 @@ pub trait Rng: Send + Sync + core::fmt::Debug {
     fn fill(&self, dest: &mut [u8]) -> Result<()>;
 }
 
-/// The operating system's generator, through aws-lc.
+/// The operating system's generator (`getrandom(2)` on Linux), as `age`
+/// and `openssl rand` use. Not aws-lc's: its generator seeds itself from a
+/// CPU-jitter entropy collector on first use, which costs about 40 ms of CPU
+/// per process — most of a short `kms` command. Callers that need many
+/// small values draw in batches (see the store's nonce source).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemRng;
 
 impl Rng for SystemRng {
     fn fill(&self, dest: &mut [u8]) -> Result<()> {
-        aws_lc_rs::rand::fill(dest).map_err(|_| Error::Internal("random generator failed".into()))
+        getrandom::fill(dest).map_err(|e| Error::Internal(format!("random generator failed: {e}")))
     }
 }
 
