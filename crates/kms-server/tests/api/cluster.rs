@@ -6,61 +6,41 @@
 //! by both nodes stays intact.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kms_core::types::CreateKeyRequest;
 use kms_core::{AliasName, KeySpec, Passphrase};
-use kms_store::{AuditFilter, AuditRecord, LocalBackend, StoreOptions, Unseal};
+use kms_store::{AuditRecord, LocalBackend, StoreOptions, Unseal};
 use kms_testkit::peers::PgDatabase;
 use serde_json::{Value, json};
 
-use crate::common::{PASSPHRASE, b64, fast_kdf, unb64};
+use crate::common::{PASSPHRASE, Service, all_audit, b64, fast_kdf, start_service, unb64};
 
 const TOKEN: &str = "cluster-root";
 
-struct Node {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn node(store: &str, pass: &std::path::Path) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kms-service"))
-        .args(["--store", store, "--passphrase-file"])
-        .arg(pass)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "error")
-        .env_remove("KMS_CONFIG")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("node exited").unwrap();
-        if let Some(rest) = line.strip_prefix("Listening:") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Node { child, url }
+fn node(store: &str, pass: &std::path::Path) -> Service {
+    let pass = pass.to_str().unwrap();
+    start_service(
+        &[
+            "--store",
+            store,
+            "--passphrase-file",
+            pass,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "error",
+    )
 }
 
 /// A store on a fresh PostgreSQL database with the root token [`TOKEN`]
 /// and `alias/default`, and two nodes serving it.
 struct Cluster {
     store: Arc<LocalBackend>,
-    a: Node,
-    b: Node,
+    a: Service,
+    b: Service,
     _dir: tempfile::TempDir,
     // Dropped last: the nodes are stopped before their database goes.
     _db: PgDatabase,
@@ -246,25 +226,6 @@ enum Acked {
         key_id: String,
         version: u64,
     },
-}
-
-/// Every audit record, oldest first.
-async fn all_audit(store: &LocalBackend) -> Vec<AuditRecord> {
-    let mut out: Vec<AuditRecord> = Vec::new();
-    loop {
-        let page = store
-            .list_audit(&AuditFilter {
-                after_seq: out.last().map(|r| r.seq),
-                limit: Some(10_000),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        if page.is_empty() {
-            return out;
-        }
-        out.extend(page);
-    }
 }
 
 /// Waits (generously) until `n` reaches `at_least`.

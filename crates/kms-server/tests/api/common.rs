@@ -175,3 +175,65 @@ pub fn error_code(a: &Answer) -> String {
         .unwrap_or_else(|| panic!("no error code in {}", a.text))
         .to_string()
 }
+
+/// Every audit record of a store, oldest first.
+pub async fn all_audit(store: &LocalBackend) -> Vec<kms_store::AuditRecord> {
+    let mut out: Vec<kms_store::AuditRecord> = Vec::new();
+    loop {
+        let page = store
+            .list_audit(&kms_store::AuditFilter {
+                after_seq: out.last().map(|r| r.seq),
+                limit: Some(10_000),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// The server binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_kms-service");
+
+/// A running `kms-service`, killed when dropped.
+pub struct Service {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server binary with `args` and `RUST_LOG=rust_log`, and waits
+/// for its `Listening:` line.
+pub fn start_service(args: &[&str], rust_log: &str) -> Service {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = std::process::Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", rust_log)
+        .env_remove("KMS_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("Listening:") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Service { child, url }
+}

@@ -1,9 +1,8 @@
 //! The real `kms-service` binary: dev mode, sealed start, config errors,
 //! graceful shutdown, TLS with reload on SIGHUP, and mutual TLS.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 
 use kms_core::types::CreateKeyRequest;
@@ -11,44 +10,10 @@ use kms_core::{AliasName, KeySpec, Passphrase};
 use kms_store::{LocalBackend, StoreOptions, Unseal, sqlite_url};
 use serde_json::json;
 
-use crate::common::{PASSPHRASE, fast_kdf};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kms-service");
-
-struct Service {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::common::{BIN, PASSPHRASE, Service, all_audit, fast_kdf, start_service};
 
 fn start(args: &[&str]) -> Service {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("KMS_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the server exited before listening")
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("Listening:") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Service { child, url }
+    start_service(args, "warn")
 }
 
 fn signal(child: &Child, sig: &str) {
@@ -304,25 +269,6 @@ async fn with_mutual_tls_a_mapped_client_certificate_is_a_principal() {
             .is_err(),
         "no client certificate: no handshake"
     );
-}
-
-/// Every audit record of a store, oldest first.
-async fn all_audit(store: &LocalBackend) -> Vec<kms_store::AuditRecord> {
-    let mut out: Vec<kms_store::AuditRecord> = Vec::new();
-    loop {
-        let page = store
-            .list_audit(&kms_store::AuditFilter {
-                after_seq: out.last().map(|r| r.seq),
-                limit: Some(10_000),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        if page.is_empty() {
-            return out;
-        }
-        out.extend(page);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
