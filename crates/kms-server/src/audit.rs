@@ -20,6 +20,9 @@ use crate::error::ApiError;
 /// The most records one transaction takes.
 const MAX_BATCH: usize = 1024;
 
+/// The least time between two background WAL checkpoints.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
+
 struct Pending {
     event: AuditEvent,
     enqueued: Instant,
@@ -117,6 +120,12 @@ async fn writer(
     mut rx: mpsc::Receiver<Pending>,
 ) {
     let mut file = None;
+    // Checkpoints run beside the writer (see kms_store::checkpoint); it
+    // asks for one after each commit and the channel holds one request.
+    let (checkpoint, requests) = mpsc::channel(1);
+    let checkpointer = store
+        .has_wal()
+        .then(|| tokio::spawn(checkpoints(store.clone(), requests)));
     // The head this writer last wrote and its own connection: on SQLite an
     // append is then one round trip to the database, on a connection whose
     // page cache stays warm (see LocalBackend::append_audit_after).
@@ -152,6 +161,9 @@ async fn writer(
                 Err(format!("it cannot be written ({e})"))
             }
         };
+        if result.is_ok() {
+            let _ = checkpoint.try_send(());
+        }
         metrics::counter!("kms_audit_records_total").increment(n as u64);
         metrics::counter!("kms_audit_batches_total").increment(1);
         let lag = metrics::histogram!("kms_audit_lag_seconds");
@@ -159,6 +171,21 @@ async fn writer(
             lag.record(enqueued.elapsed().as_secs_f64());
             let _ = done.send(result.clone());
         }
+    }
+    drop(checkpoint);
+    if let Some(task) = checkpointer {
+        let _ = task.await;
+    }
+}
+
+/// Runs a passive WAL checkpoint for each request, at most one per
+/// [`CHECKPOINT_PAUSE`]; ends when the writer drops its sender.
+async fn checkpoints(store: Arc<LocalBackend>, mut requests: mpsc::Receiver<()>) {
+    while requests.recv().await.is_some() {
+        if let Err(e) = store.checkpoint_wal().await {
+            tracing::warn!(error = %e, "background WAL checkpoint failed; SQLite checkpoints inside commits instead");
+        }
+        tokio::time::sleep(CHECKPOINT_PAUSE).await;
     }
 }
 

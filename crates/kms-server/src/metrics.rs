@@ -110,12 +110,22 @@ impl Metrics {
             .collect()
     }
 
-    /// The Prometheus text.
+    /// The Prometheus text. `kms_sealed` is this server's own seal state,
+    /// written after the shared registry's series: a process-wide gauge would
+    /// let two servers of one process (tests, embedders) overwrite each
+    /// other's state between setting and rendering it.
     pub fn render(&self, sealed: bool) -> String {
-        metrics::gauge!("kms_sealed").set(if sealed { 1.0 } else { 0.0 });
-        self.handle
+        let mut text = self
+            .handle
             .as_ref()
-            .map_or_else(String::new, PrometheusHandle::render)
+            .map_or_else(String::new, PrometheusHandle::render);
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("# TYPE kms_sealed gauge\nkms_sealed ");
+        text.push_str(if sealed { "1" } else { "0" });
+        text.push('\n');
+        text
     }
 }
 

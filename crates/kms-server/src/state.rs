@@ -9,7 +9,7 @@ use kms_core::types::{
     PublicKeyInfo, SignatureOutput,
 };
 use kms_core::{Clock, EncryptionContext, KeyMetadata, KeyRef, KmsManager, Operation};
-use kms_store::{AccessRequest, AuditEvent, LocalBackend, TokenRecord};
+use kms_store::{AccessRequest, AuditEvent, LocalBackend, Subject, TokenRecord};
 
 use crate::audit::AuditLog;
 use crate::auth::{Caller, FailureLimiter, RequestMeta};
@@ -222,19 +222,14 @@ pub struct Attempt<T> {
     pub note: AuditNote,
 }
 
-/// What one operation's audit record says about it. A batch folds the
-/// notes of items that share operation, key, version and outcome into one
+/// What one operation's audit record says about it: its subject (the same
+/// [`Subject`] the CLI's audited calls record), outcome and item count. A
+/// batch folds the notes of items that share subject and outcome into one
 /// note with their count, so items build no full record each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditNote {
-    /// The operation name.
-    pub operation: &'static str,
-    /// `key`, `token`, `policy` or `store`.
-    pub entity_type: &'static str,
-    /// The key id, token id, policy name, … (empty when none).
-    pub entity_id: String,
-    /// The key version used, if any.
-    pub key_version: Option<u32>,
+    /// Operation, entity type and id, key version.
+    pub subject: Subject,
     /// `ok`, `denied` or `error:<code>`.
     pub outcome: std::borrow::Cow<'static, str>,
     /// How many items the record stands for.
@@ -244,11 +239,7 @@ pub struct AuditNote {
 impl AuditNote {
     /// Whether `other` can be counted into this note.
     pub fn same_as(&self, other: &Self) -> bool {
-        self.operation == other.operation
-            && self.entity_type == other.entity_type
-            && self.entity_id == other.entity_id
-            && self.key_version == other.key_version
-            && self.outcome == other.outcome
+        self.subject == other.subject && self.outcome == other.outcome
     }
 }
 
@@ -277,10 +268,12 @@ impl AppState {
             .or_else(|| act.key.map(|k| k.to_string()))
             .unwrap_or_default();
         let note = AuditNote {
-            operation: act.name,
-            entity_type: act.entity_type,
-            entity_id,
-            key_version: version,
+            subject: Subject {
+                operation: act.name,
+                entity_type: act.entity_type,
+                entity_id,
+                key_version: version,
+            },
             outcome,
             items: 1,
         };
@@ -294,10 +287,10 @@ impl AppState {
             ..self.event(
                 &caller.principal,
                 &caller.meta,
-                note.operation,
-                note.entity_type,
-                note.entity_id,
-                note.key_version,
+                note.subject.operation,
+                note.subject.entity_type,
+                note.subject.entity_id,
+                note.subject.key_version,
                 note.outcome.into_owned(),
             )
         }

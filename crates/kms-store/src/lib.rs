@@ -33,6 +33,7 @@ pub mod audit;
 pub mod audited;
 mod backend;
 mod cache;
+mod checkpoint;
 mod db;
 mod kms_backend;
 mod nonce;

@@ -214,3 +214,59 @@ async fn remembered_head_appends_on_postgres() {
     };
     remembered_head_appends(store(&db.url).await).await;
 }
+
+/// How many audit records the main SQLite file holds on its own, without
+/// its write-ahead log (a copy of the file is opened read-only).
+async fn records_in_main_file(db: &std::path::Path, copy: &std::path::Path) -> i64 {
+    use sqlx::Connection as _;
+    std::fs::copy(db, copy).unwrap();
+    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(copy);
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+    let n = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM kms_audit")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or(0);
+    conn.close().await.unwrap();
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", copy.display()));
+    }
+    n
+}
+
+/// The background checkpoint copies what the audit writer appended to the
+/// WAL into the database file, while the store stays open.
+#[tokio::test]
+async fn a_passive_checkpoint_moves_audit_records_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let copy = dir.path().join("copy.db");
+    let s = store(&sqlite_url(&db)).await;
+    assert!(s.has_wal());
+    let mut head = kms_store::AuditCursor::new();
+    s.append_audit_after(&mut head, (0..200).map(event).collect())
+        .await
+        .unwrap();
+    assert!(
+        records_in_main_file(&db, &copy).await < 200,
+        "the records are still only in the WAL"
+    );
+    s.checkpoint_wal().await.unwrap();
+    assert_eq!(records_in_main_file(&db, &copy).await, 200);
+    // Appends go on after a checkpoint, on the same remembered head.
+    let more = s
+        .append_audit_after(&mut head, vec![event(200)])
+        .await
+        .unwrap();
+    assert_eq!(more[0].seq, 201);
+    assert!(s.verify_audit().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn checkpoint_is_a_no_op_on_postgres() {
+    let Some(db) = PgDatabase::create("checkpoint_is_a_no_op_on_postgres") else {
+        return;
+    };
+    let s = store(&db.url).await;
+    assert!(!s.has_wal());
+    s.checkpoint_wal().await.unwrap();
+}

@@ -99,8 +99,8 @@ impl<I, R: Serialize> Batch<I, R> {
     }
 }
 
-/// Counts `note` into the note it shares operation, entity, version and
-/// outcome with, or appends it (so notes keep the order of first appearance).
+/// Counts `note` into the note it shares subject (operation, entity,
+/// version) and outcome with, or appends it (so notes keep the order of first appearance).
 fn fold(notes: &mut Vec<AuditNote>, note: AuditNote) {
     match notes.iter_mut().find(|n| n.same_as(&note)) {
         Some(n) => n.items = n.items.saturating_add(note.items),
@@ -134,10 +134,8 @@ mod tests {
 
     fn ev(entity: &str, version: u32, outcome: &'static str) -> AuditNote {
         AuditNote {
-            operation: "encrypt",
-            entity_type: "key",
-            entity_id: entity.into(),
-            key_version: Some(version),
+            subject: kms_store::Subject::key(kms_core::Operation::Encrypt, entity)
+                .version(Some(version)),
             outcome: outcome.into(),
             items: 1,
         }
@@ -165,8 +163,8 @@ mod tests {
             .iter()
             .map(|e| {
                 (
-                    e.entity_id.as_str(),
-                    e.key_version,
+                    e.subject.entity_id.as_str(),
+                    e.subject.key_version,
                     e.outcome.as_ref(),
                     e.items,
                 )
