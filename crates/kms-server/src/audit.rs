@@ -46,9 +46,32 @@ impl core::fmt::Debug for Pending {
 impl AuditLog {
     /// Starts the writer. It stops, after writing everything queued, when the
     /// last handle is dropped; await the returned task to flush at shutdown.
+    ///
+    /// On SQLite the writer runs on a thread of its own, with a
+    /// single-threaded runtime. On the server's shared runtime, each wake-up
+    /// of the writer (a commit finished on SQLite's thread) waited behind
+    /// the request tasks in the workers' queues, and SQLite sat idle for
+    /// about 350 µs between commits under load; on its own thread the gap
+    /// is about 30 µs and native encrypt serves about 9% more requests.
+    /// PostgreSQL connections belong to the runtime that opened them, so
+    /// there the writer stays on the shared runtime.
     pub fn start(store: Arc<LocalBackend>, mirror: Option<PathBuf>) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
-        let task = tokio::spawn(writer(store, mirror, rx));
+        let own_runtime = store.has_wal().then(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        });
+        let task = match own_runtime {
+            Some(Ok(rt)) => {
+                tokio::task::spawn_blocking(move || rt.block_on(writer(store, mirror, rx)))
+            }
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "the audit writer's own runtime could not be started; it runs on the shared one");
+                tokio::spawn(writer(store, mirror, rx))
+            }
+            None => tokio::spawn(writer(store, mirror, rx)),
+        };
         (Self { tx }, task)
     }
 
@@ -131,10 +154,10 @@ async fn writer(
     // page cache stays warm (see LocalBackend::append_audit_after).
     let mut cursor = AuditCursor::new();
     while let Some(first) = rx.recv().await {
-        // Let the requests that are ready to run take their turn first, so
-        // that under load their records join this commit rather than the
-        // next (fewer, larger commits; no timer, so an idle server commits
-        // at once).
+        // Everything that queued while the last commit ran goes into this
+        // one (no timer, so an idle server commits at once). On the shared
+        // runtime, the request tasks that are ready run first, so that their
+        // records join this commit rather than the next.
         tokio::task::yield_now().await;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
