@@ -298,7 +298,7 @@ fn chain(events: Vec<AuditEvent>, start: AuditHead) -> Result<Vec<AuditRecord>> 
 }
 
 /// The events as records not yet numbered or hashed ([`rechain`] does that).
-fn unchained(events: Vec<AuditEvent>) -> Vec<AuditRecord> {
+pub(crate) fn unchained(events: Vec<AuditEvent>) -> Vec<AuditRecord> {
     events
         .into_iter()
         .map(|mut ev| {
@@ -315,7 +315,7 @@ fn unchained(events: Vec<AuditEvent>) -> Vec<AuditRecord> {
 }
 
 /// Renumbers and rehashes `records` to follow `start`.
-fn rechain(records: &mut [AuditRecord], start: AuditHead) -> Result<()> {
+pub(crate) fn rechain(records: &mut [AuditRecord], start: AuditHead) -> Result<()> {
     let mut prev = start.hash;
     for (i, rec) in records.iter_mut().enumerate() {
         rec.seq = start.seq + 1 + i64::try_from(i).map_err(corrupt)?;
@@ -327,7 +327,7 @@ fn rechain(records: &mut [AuditRecord], start: AuditHead) -> Result<()> {
 }
 
 /// The head after `records` (which follow `start`).
-fn head_of(records: &[AuditRecord], start: AuditHead) -> AuditHead {
+pub(crate) fn head_of(records: &[AuditRecord], start: AuditHead) -> AuditHead {
     records.last().map_or(start, |r| AuditHead {
         seq: r.seq,
         hash: r.hash,

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+mod audit_sqlite;
 pub mod audited;
 mod backend;
 mod cache;
@@ -45,6 +46,7 @@ mod seal;
 pub mod tokens;
 
 pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditHead, AuditRecord, AuditVerification};
+pub use audit_sqlite::SqliteAuditAppender;
 pub use audited::{AuditScope, AuditedBackend, Subject};
 pub use backend::LocalBackend;
 pub use db::Dialect;

@@ -1,0 +1,169 @@
+//! The audit append of a server on SQLite, on a connection of its own,
+//! called from one OS thread.
+//!
+//! Through sqlx, each append crossed two threads (the caller's runtime and
+//! sqlx's SQLite worker) several times: the command, then one message per
+//! statement result of the append script, each a wake-up and a context
+//! switch, and the records went in as JSON that SQLite parsed again. Here
+//! the writer thread runs SQLite itself: one `BEGIN IMMEDIATE`, the head
+//! read under the write lock, one cached prepared `INSERT` per record with
+//! bound values, the head moved, `COMMIT`.
+//!
+//! The chain is the one [`crate::audit`] defines; other writers (a `kms`
+//! command on the same store, [`LocalBackend::append_audit`]) take the same
+//! SQLite write lock, and the head read under it says where to chain.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+
+use kms_core::{Error, Result};
+
+use crate::audit::{AuditEvent, AuditHead, AuditRecord, head_of, rechain, unchained};
+use crate::backend::LocalBackend;
+use crate::db::Dialect;
+use crate::rows::to_ms;
+
+/// How long an append waits for another writer's lock (as the pool does).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A blocking audit appender with its own SQLite connection. Made by
+/// [`LocalBackend::sqlite_audit_appender`]; keep it on one thread.
+#[derive(Debug)]
+pub struct SqliteAuditAppender {
+    conn: Connection,
+    /// The head this appender last wrote: records are chained after it
+    /// before the lock is taken, and again only if the head moved.
+    head: Option<AuditHead>,
+}
+
+fn sqlite_err(e: rusqlite::Error) -> Error {
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if busy {
+        return Error::Concurrent(format!("the key store database (busy: {e})"));
+    }
+    Error::Backend {
+        backend: "local",
+        kind: kms_core::ErrorKind::Internal,
+        message: "key store database error (audit append)".into(),
+        source: Some(Box::new(e)),
+    }
+}
+
+const INSERT: &str = "INSERT INTO kms_audit (seq, time_ms, principal, operation, entity_type, \
+     entity_id, key_version, outcome, request_id, source, prev_hash, hash, items) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+impl LocalBackend {
+    /// The file of a SQLite store, or `None` for PostgreSQL and in-memory
+    /// databases (which a second connection cannot open).
+    fn sqlite_file(&self) -> Option<PathBuf> {
+        if self.dialect != Dialect::Sqlite {
+            return None;
+        }
+        let url = self.opts.url.as_str();
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return None;
+        }
+        let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().ok()?;
+        Some(opts.get_filename().to_path_buf())
+    }
+
+    /// An appender on a connection of its own, for a store in a SQLite
+    /// file; `Ok(None)` on PostgreSQL and for in-memory SQLite, where
+    /// [`Self::append_audit_after`] is the way.
+    pub fn sqlite_audit_appender(&self) -> Result<Option<SqliteAuditAppender>> {
+        let Some(path) = self.sqlite_file() else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::Unavailable {
+            what: format!("the key store file {}", path.display()),
+            reason: "the audit writer cannot open it".into(),
+            source: Some(Box::new(e)),
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_err)?;
+        // The store is already in WAL mode (the pool set it); the appender
+        // must sync each commit as the pool's connections do.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sqlite_err)?;
+        Ok(Some(SqliteAuditAppender { conn, head: None }))
+    }
+}
+
+impl SqliteAuditAppender {
+    /// Appends events to the chain in one transaction and returns the
+    /// records. On error nothing is written (the transaction rolls back).
+    pub fn append(&mut self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut records = unchained(events);
+        let prechained = self.head;
+        if let Some(h) = prechained {
+            rechain(&mut records, h)?;
+        }
+        // Forget the head until the commit succeeds: after a failure the
+        // next append reads it again.
+        self.head = None;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite_err)?;
+        let start = tx
+            .query_row(
+                "SELECT seq, hash FROM kms_audit_head WHERE id = 1",
+                [],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
+            )
+            .map_err(sqlite_err)?;
+        let start = AuditHead {
+            seq: start.0,
+            hash: <[u8; 32]>::try_from(start.1.as_slice()).map_err(|_| {
+                Error::Internal("the stored audit head's hash is not 32 bytes".into())
+            })?,
+        };
+        if prechained != Some(start) {
+            rechain(&mut records, start)?;
+        }
+        {
+            let mut insert = tx.prepare_cached(INSERT).map_err(sqlite_err)?;
+            for r in &records {
+                let e = &r.event;
+                insert
+                    .execute(params![
+                        r.seq,
+                        to_ms(e.time),
+                        e.principal,
+                        e.operation,
+                        e.entity_type,
+                        e.entity_id,
+                        e.key_version,
+                        e.outcome,
+                        e.request_id,
+                        e.source,
+                        &r.prev_hash[..],
+                        &r.hash[..],
+                        e.items,
+                    ])
+                    .map_err(sqlite_err)?;
+            }
+        }
+        let end = head_of(&records, start);
+        tx.execute(
+            "UPDATE kms_audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+            params![end.seq, &end.hash[..]],
+        )
+        .map_err(sqlite_err)?;
+        tx.commit().map_err(sqlite_err)?;
+        self.head = Some(end);
+        Ok(records)
+    }
+}
