@@ -270,3 +270,101 @@ async fn checkpoint_is_a_no_op_on_postgres() {
     assert!(!s.has_wal());
     s.checkpoint_wal().await.unwrap();
 }
+
+/// The server's SQLite audit appender (its own connection, bound values)
+/// chains after whatever other writers appended, stores each field as the
+/// pool reads it back, and leaves nothing behind when an append fails.
+#[tokio::test]
+async fn the_sqlite_appender_chains_after_other_writers_and_fails_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(&sqlite_url(&dir.path().join("k.db"))).await;
+    let mut appender = s.sqlite_audit_appender().unwrap().expect("a SQLite file");
+    let mut first: Vec<AuditEvent> = (0..5).map(event).collect();
+    first[1].key_version = None;
+    first[2].items = 100;
+    first[3].principal = "ünïcode 🔑".into();
+    let a = appender.append(first.clone()).unwrap();
+    assert_eq!(
+        a.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    let stored = s.list_audit(&AuditFilter::default()).await.unwrap();
+    assert_eq!(stored, a, "what the pool reads back is what was appended");
+    // Another writer (a `kms` command on the same store) appends in between.
+    s.append_audit(vec![event(5)]).await.unwrap();
+    let b = appender.append((6..9).map(event).collect()).unwrap();
+    assert_eq!(b.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![7, 8, 9]);
+    assert_eq!(
+        b[0].prev_hash,
+        s.list_audit(&AuditFilter {
+            after_seq: Some(5),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+            .hash
+    );
+    // A stray row where the next batch's second record goes: the append
+    // fails as a whole and the head does not move.
+    let head = s.audit_head().await.unwrap();
+    let stray = head.seq + 2;
+    sqlx_insert(&dir.path().join("k.db"), stray).await;
+    let err = appender.append((9..12).map(event).collect()).unwrap_err();
+    assert!(err.to_string().contains("database"), "{err}");
+    assert_eq!(s.audit_head().await.unwrap(), head);
+    let all = s.list_audit(&AuditFilter::default()).await.unwrap();
+    assert_eq!(
+        all.len() as i64,
+        head.seq + 1,
+        "only the stray row was added"
+    );
+    sqlx_delete(&dir.path().join("k.db"), stray).await;
+    let c = appender.append((9..12).map(event).collect()).unwrap();
+    assert_eq!(c[0].seq, head.seq + 1);
+    let v = s.verify_audit().await.unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    assert_eq!(v.records, 12);
+}
+
+async fn sqlite_conn(db: &std::path::Path) -> sqlx::SqliteConnection {
+    use sqlx::Connection as _;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(db);
+    sqlx::SqliteConnection::connect_with(&opts).await.unwrap()
+}
+
+async fn sqlx_insert(db: &std::path::Path, seq: i64) {
+    let mut c = sqlite_conn(db).await;
+    sqlx::query(
+        "INSERT INTO kms_audit (seq, time_ms, principal, operation, entity_type, entity_id, \
+         key_version, outcome, request_id, source, prev_hash, hash, items) \
+         VALUES ($1, 0, 'x', 'x', 'x', 'x', NULL, 'ok', 'x', 'x', zeroblob(32), zeroblob(32), 1)",
+    )
+    .bind(seq)
+    .execute(&mut c)
+    .await
+    .unwrap();
+}
+
+async fn sqlx_delete(db: &std::path::Path, seq: i64) {
+    let mut c = sqlite_conn(db).await;
+    sqlx::query("DELETE FROM kms_audit WHERE seq = $1")
+        .bind(seq)
+        .execute(&mut c)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn there_is_no_sqlite_appender_on_postgres() {
+    let Some(db) = PgDatabase::create("there_is_no_sqlite_appender_on_postgres") else {
+        return;
+    };
+    assert!(
+        store(&db.url)
+            .await
+            .sqlite_audit_appender()
+            .unwrap()
+            .is_none()
+    );
+}
