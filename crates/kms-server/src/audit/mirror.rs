@@ -28,10 +28,14 @@ fn cannot_write(path: &Path, e: std::io::Error) -> String {
     format!("the mirror file {} cannot be written ({e})", path.display())
 }
 
-fn append_options() -> std::fs::OpenOptions {
-    let mut o = std::fs::OpenOptions::new();
-    o.create(true).append(true);
-    o
+/// Opens the mirror for appending (once per writer; the writer task, too,
+/// opens it this way: one open is not worth a trip to the blocking pool).
+fn open(path: &Path) -> Result<std::fs::File, String> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| cannot_open(path, e))
 }
 
 /// Appends and syncs `records` (for the writer task).
@@ -43,12 +47,7 @@ pub(super) async fn write(
     let buf = lines(records)?;
     let f = match file {
         Some(f) => f,
-        None => file.insert(
-            tokio::fs::OpenOptions::from(append_options())
-                .open(path)
-                .await
-                .map_err(|e| cannot_open(path, e))?,
-        ),
+        None => file.insert(tokio::fs::File::from_std(open(path)?)),
     };
     let res = async {
         f.write_all(&buf).await?;
@@ -67,11 +66,7 @@ pub(super) fn write_blocking(
     let buf = lines(records)?;
     let f = match file {
         Some(f) => f,
-        None => file.insert(
-            append_options()
-                .open(path)
-                .map_err(|e| cannot_open(path, e))?,
-        ),
+        None => file.insert(open(path)?),
     };
     f.write_all(&buf)
         .and_then(|()| f.sync_data())
