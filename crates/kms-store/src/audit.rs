@@ -157,7 +157,7 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("a stored audit record is malformed: {e}"))
 }
 
-fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
+pub(crate) fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
     <[u8; 32]>::try_from(v.as_slice()).map_err(|_| corrupt("hash is not 32 bytes"))
 }
 
@@ -187,13 +187,13 @@ fn record_from_row(row: &AnyRow) -> Result<AuditRecord> {
     })
 }
 
-const AUDIT_COLUMNS: &str = "seq, time_ms, principal, operation, entity_type, entity_id, key_version, \
+pub(crate) const AUDIT_COLUMNS: &str = "seq, time_ms, principal, operation, entity_type, entity_id, key_version, \
      outcome, request_id, source, prev_hash, hash, items";
 
 /// One statement inserts a whole append, whatever its size: the records go
 /// in as one JSON array of arrays (hashes in hex), unpacked by the database.
 /// One prepared statement serves every batch, and binding is one parameter.
-fn insert_sql(dialect: Dialect, param: usize) -> String {
+fn insert_sql(dialect: Dialect) -> String {
     // Column kinds in AUDIT_COLUMNS order: integer, text or hex-encoded blob.
     const KINDS: &[u8; 13] = b"iittttitttbbi";
     let col = |n: usize, kind: u8| match (dialect, kind) {
@@ -204,8 +204,8 @@ fn insert_sql(dialect: Dialect, param: usize) -> String {
         (Dialect::Postgres, _) => format!("r->>{n}"),
     };
     let from = match dialect {
-        Dialect::Sqlite => format!("jsonb_each(${param})"),
-        Dialect::Postgres => format!("jsonb_array_elements(${param}::jsonb) AS r"),
+        Dialect::Sqlite => "jsonb_each($1)",
+        Dialect::Postgres => "jsonb_array_elements($1::jsonb) AS r",
     };
     let cols: Vec<String> = KINDS.iter().enumerate().map(|(n, k)| col(n, *k)).collect();
     format!(
@@ -241,6 +241,9 @@ fn insert_json(records: &[AuditRecord]) -> Result<String> {
     serde_json::to_string(&rows).map_err(|e| Error::Internal(format!("audit records: {e}")))
 }
 
+/// Reads the chain's head (`seq`, `hash`).
+pub(crate) const HEAD_SQL: &str = "SELECT seq, hash FROM kms_audit_head WHERE id = 1";
+
 /// The chain's head: the last record's sequence number and hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuditHead {
@@ -256,38 +259,6 @@ impl AuditHead {
         seq: 0,
         hash: [0; 32],
     };
-}
-
-/// What an audit writer keeps between [`LocalBackend::append_audit_after`]
-/// calls: the head it last wrote and, on SQLite, its own connection. Keeping
-/// one connection matters: SQLite drops a connection's whole page cache when
-/// another connection wrote in between, so a writer that took turns with the
-/// pool's other connections would re-read the table's pages on every commit.
-#[derive(Debug, Default)]
-pub struct AuditCursor {
-    head: Option<AuditHead>,
-    conn: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
-}
-
-impl AuditCursor {
-    /// A cursor that knows nothing yet (it reads the head on first use).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A cursor that believes the head is `head` (which may be stale: the
-    /// append checks it and re-reads the head when it moved).
-    pub fn at(head: AuditHead) -> Self {
-        Self {
-            head: Some(head),
-            ..Self::default()
-        }
-    }
-
-    /// The head this cursor last wrote, when it remembers one.
-    pub fn head(&self) -> Option<AuditHead> {
-        self.head
-    }
 }
 
 /// The events as records chained after `start`.
@@ -357,7 +328,7 @@ impl LocalBackend {
             hash: hash32(head.try_get("hash").map_err(corrupt)?)?,
         };
         let out = chain(events, start)?;
-        sqlx::query(AssertSqlSafe(insert_sql(self.dialect, 1)))
+        sqlx::query(AssertSqlSafe(insert_sql(self.dialect)))
             .bind(insert_json(&out)?)
             .execute(&mut *tx)
             .await
@@ -373,7 +344,7 @@ impl LocalBackend {
 
     /// The chain's head: the last sequence number and hash.
     pub async fn audit_head(&self) -> Result<AuditHead> {
-        let head = sqlx::query("SELECT seq, hash FROM kms_audit_head WHERE id = 1")
+        let head = sqlx::query(HEAD_SQL)
             .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
@@ -381,88 +352,6 @@ impl LocalBackend {
             seq: head.try_get("seq").map_err(corrupt)?,
             hash: hash32(head.try_get("hash").map_err(corrupt)?)?,
         })
-    }
-
-    /// [`Self::append_audit`] for a writer that keeps an [`AuditCursor`]
-    /// between appends. On SQLite the records are chained after the head
-    /// the cursor remembers and written in one round trip, on the cursor's
-    /// own connection: one script that moves the head only if it is still
-    /// the remembered one, inserts the records only if it moved, and
-    /// commits. If another writer (a `kms` command on the same store)
-    /// appended in between, nothing is written, the head is read again and
-    /// the append retried. PostgreSQL takes the locking path of
-    /// [`Self::append_audit`] every time.
-    pub async fn append_audit_after(
-        &self,
-        cursor: &mut AuditCursor,
-        events: Vec<AuditEvent>,
-    ) -> Result<Vec<AuditRecord>> {
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
-        if self.dialect != Dialect::Sqlite {
-            cursor.head = None;
-            return self.append_audit(events).await;
-        }
-        let mut records = unchained(events);
-        for _ in 0..3 {
-            let start = match cursor.head {
-                Some(h) => h,
-                None => self.audit_head().await?,
-            };
-            rechain(&mut records, start)?;
-            let end = head_of(&records, start);
-            cursor.head = None;
-            if self.write_if_head(cursor, start, end, &records).await? {
-                cursor.head = Some(end);
-                return Ok(records);
-            }
-        }
-        let events = records.into_iter().map(|r| r.event).collect();
-        self.append_audit(events).await
-    }
-
-    /// The one-round-trip SQLite append; `false` when the head moved.
-    async fn write_if_head(
-        &self,
-        cursor: &mut AuditCursor,
-        start: AuditHead,
-        end: AuditHead,
-        records: &[AuditRecord],
-    ) -> Result<bool> {
-        let sql = format!(
-            "BEGIN IMMEDIATE; \
-             UPDATE kms_audit_head SET seq = $1, hash = unhex($2) \
-             WHERE id = 1 AND seq = $3 AND hash = unhex($4) RETURNING seq; \
-             {} WHERE changes() = 1; \
-             COMMIT;",
-            insert_sql(Dialect::Sqlite, 5)
-        );
-        let mut conn = match cursor.conn.take() {
-            Some(c) => c,
-            None => self.pool.acquire().await.map_err(db_err)?,
-        };
-        let written = sqlx::query(AssertSqlSafe(sql))
-            .bind(end.seq)
-            .bind(hex::encode(end.hash))
-            .bind(start.seq)
-            .bind(hex::encode(start.hash))
-            .bind(insert_json(records)?)
-            .fetch_all(&mut *conn)
-            .await;
-        match written {
-            Ok(rows) => {
-                cursor.conn = Some(conn);
-                Ok(rows.len() == 1)
-            }
-            Err(e) => {
-                // The script may have stopped inside its transaction; the
-                // connection goes back to the pool and the next append
-                // takes another.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(db_err(e))
-            }
-        }
     }
 
     /// Records matching `filter`, oldest first.
@@ -543,12 +432,10 @@ impl LocalBackend {
                 expected_seq += 1;
             }
         }
-        let head = sqlx::query("SELECT seq, hash FROM kms_audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-        let head_seq: i64 = head.try_get("seq").map_err(corrupt)?;
-        let head_hash = hash32(head.try_get("hash").map_err(corrupt)?)?;
+        let AuditHead {
+            seq: head_seq,
+            hash: head_hash,
+        } = self.audit_head().await?;
         if head_seq != expected_seq - 1 || !bool::from(head_hash.ct_eq(&expected_prev)) {
             return Ok(AuditVerification {
                 records: count,

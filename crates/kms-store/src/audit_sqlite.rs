@@ -20,7 +20,10 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use kms_core::{Error, Result};
 
-use crate::audit::{AuditEvent, AuditHead, AuditRecord, head_of, rechain, unchained};
+use crate::audit::{
+    AUDIT_COLUMNS, AuditEvent, AuditHead, AuditRecord, HEAD_SQL, hash32, head_of, rechain,
+    unchained,
+};
 use crate::backend::LocalBackend;
 use crate::db::Dialect;
 use crate::rows::to_ms;
@@ -33,6 +36,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct SqliteAuditAppender {
     conn: Connection,
+    /// The record `INSERT` (prepared once, then taken from the cache).
+    insert: String,
     /// The head this appender last wrote: records are chained after it
     /// before the lock is taken, and again only if the head moved.
     head: Option<AuditHead>,
@@ -54,9 +59,16 @@ fn sqlite_err(e: rusqlite::Error) -> Error {
     }
 }
 
-const INSERT: &str = "INSERT INTO kms_audit (seq, time_ms, principal, operation, entity_type, \
-     entity_id, key_version, outcome, request_id, source, prev_hash, hash, items) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+/// One record's `INSERT`, bound values in [`AUDIT_COLUMNS`] order.
+fn insert_sql() -> String {
+    let values: Vec<String> = (1..=AUDIT_COLUMNS.split(',').count())
+        .map(|n| format!("?{n}"))
+        .collect();
+    format!(
+        "INSERT INTO kms_audit ({AUDIT_COLUMNS}) VALUES ({})",
+        values.join(", ")
+    )
+}
 
 impl LocalBackend {
     /// The file of a SQLite store, or `None` for PostgreSQL and in-memory
@@ -75,7 +87,7 @@ impl LocalBackend {
 
     /// An appender on a connection of its own, for a store in a SQLite
     /// file; `Ok(None)` on PostgreSQL and for in-memory SQLite, where
-    /// [`Self::append_audit_after`] is the way.
+    /// [`Self::append_audit`] is the way.
     pub fn sqlite_audit_appender(&self) -> Result<Option<SqliteAuditAppender>> {
         let Some(path) = self.sqlite_file() else {
             return Ok(None);
@@ -94,7 +106,11 @@ impl LocalBackend {
         // must sync each commit as the pool's connections do.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sqlite_err)?;
-        Ok(Some(SqliteAuditAppender { conn, head: None }))
+        Ok(Some(SqliteAuditAppender {
+            conn,
+            insert: insert_sql(),
+            head: None,
+        }))
     }
 }
 
@@ -117,24 +133,18 @@ impl SqliteAuditAppender {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite_err)?;
-        let start = tx
-            .query_row(
-                "SELECT seq, hash FROM kms_audit_head WHERE id = 1",
-                [],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
-            )
+        let (seq, hash) = tx
+            .query_row(HEAD_SQL, [], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(sqlite_err)?;
         let start = AuditHead {
-            seq: start.0,
-            hash: <[u8; 32]>::try_from(start.1.as_slice()).map_err(|_| {
-                Error::Internal("the stored audit head's hash is not 32 bytes".into())
-            })?,
+            seq,
+            hash: hash32(hash)?,
         };
         if prechained != Some(start) {
             rechain(&mut records, start)?;
         }
         {
-            let mut insert = tx.prepare_cached(INSERT).map_err(sqlite_err)?;
+            let mut insert = tx.prepare_cached(&self.insert).map_err(sqlite_err)?;
             for r in &records {
                 let e = &r.event;
                 insert

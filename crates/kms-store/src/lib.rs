@@ -45,7 +45,7 @@ mod rows;
 mod seal;
 pub mod tokens;
 
-pub use audit::{AuditCursor, AuditEvent, AuditFilter, AuditHead, AuditRecord, AuditVerification};
+pub use audit::{AuditEvent, AuditFilter, AuditHead, AuditRecord, AuditVerification};
 pub use audit_sqlite::SqliteAuditAppender;
 pub use audited::{AuditScope, AuditedBackend, Subject};
 pub use backend::LocalBackend;

@@ -167,54 +167,6 @@ async fn server_tables_work_on_postgres() {
     tokens_policies_and_chain(store(&db.url).await).await;
 }
 
-/// A writer that remembers the head appends in one round trip; when another
-/// writer appended in between, it notices, re-reads the head and the chain
-/// stays intact.
-async fn remembered_head_appends(s: Arc<LocalBackend>) {
-    let mut head = kms_store::AuditCursor::new();
-    let a = s
-        .append_audit_after(&mut head, (0..5).map(event).collect())
-        .await
-        .unwrap();
-    assert_eq!(a.last().unwrap().seq, 5);
-    // SQLite remembers the head; PostgreSQL locks and reads it every time.
-    assert!(head.head().is_none_or(|h| h.seq == 5));
-    // Another writer (a `kms` command on the same store) appends.
-    s.append_audit(vec![event(5)]).await.unwrap();
-    let b = s
-        .append_audit_after(&mut head, (6..9).map(event).collect())
-        .await
-        .unwrap();
-    assert_eq!(b.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![7, 8, 9]);
-    let now = s.audit_head().await.unwrap();
-    assert_eq!(now.seq, 9);
-    assert!(head.head().is_none_or(|h| h == now));
-    // A stale remembered head is corrected, not trusted.
-    let mut stale = kms_store::AuditCursor::at(kms_store::AuditHead::GENESIS);
-    let c = s
-        .append_audit_after(&mut stale, vec![event(9)])
-        .await
-        .unwrap();
-    assert_eq!(c[0].seq, 10);
-    let v = s.verify_audit().await.unwrap();
-    assert!(v.is_ok(), "{v:?}");
-    assert_eq!(v.records, 10);
-}
-
-#[tokio::test]
-async fn remembered_head_appends_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    remembered_head_appends(store(&sqlite_url(&dir.path().join("k.db"))).await).await;
-}
-
-#[tokio::test]
-async fn remembered_head_appends_on_postgres() {
-    let Some(db) = PgDatabase::create("remembered_head_appends_on_postgres") else {
-        return;
-    };
-    remembered_head_appends(store(&db.url).await).await;
-}
-
 /// How many audit records the main SQLite file holds on its own, without
 /// its write-ahead log (a copy of the file is opened read-only).
 async fn records_in_main_file(db: &std::path::Path, copy: &std::path::Path) -> i64 {
@@ -242,21 +194,15 @@ async fn a_passive_checkpoint_moves_audit_records_into_the_database_file() {
     let copy = dir.path().join("copy.db");
     let s = store(&sqlite_url(&db)).await;
     assert!(s.has_wal());
-    let mut head = kms_store::AuditCursor::new();
-    s.append_audit_after(&mut head, (0..200).map(event).collect())
-        .await
-        .unwrap();
+    s.append_audit((0..200).map(event).collect()).await.unwrap();
     assert!(
         records_in_main_file(&db, &copy).await < 200,
         "the records are still only in the WAL"
     );
     s.checkpoint_wal().await.unwrap();
     assert_eq!(records_in_main_file(&db, &copy).await, 200);
-    // Appends go on after a checkpoint, on the same remembered head.
-    let more = s
-        .append_audit_after(&mut head, vec![event(200)])
-        .await
-        .unwrap();
+    // Appends go on after a checkpoint.
+    let more = s.append_audit(vec![event(200)]).await.unwrap();
     assert_eq!(more[0].seq, 201);
     assert!(s.verify_audit().await.unwrap().is_ok());
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kms_store::{AuditCursor, LocalBackend};
+use kms_store::LocalBackend;
 use tokio::sync::mpsc;
 
 use super::{Pending, batch, checkpoints, mirror};
@@ -20,15 +20,13 @@ pub(super) async fn run(
     let checkpointer = store
         .has_wal()
         .then(|| tokio::spawn(checkpoints::run(store.clone(), requests)));
-    // The head this writer last wrote (and, on SQLite, its connection).
-    let mut cursor = AuditCursor::new();
     while let Some(first) = rx.recv().await {
         // Let the request tasks that are ready run first, so that their
         // records join this commit rather than the next (fewer, larger
         // commits; no timer, so an idle server commits at once).
         tokio::task::yield_now().await;
         let (events, waiters) = batch::take(first, &mut rx);
-        let result = match store.append_audit_after(&mut cursor, events).await {
+        let result = match store.append_audit(events).await {
             Ok(records) => match &mirror_path {
                 Some(path) => mirror::write(&mut file, path, &records).await,
                 None => Ok(()),
