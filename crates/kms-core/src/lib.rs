@@ -30,7 +30,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;
 pub use error::{Error, ErrorKind, Result};
 pub use key::{AliasName, KeyId, KeyMetadata, KeyOrigin, KeyRef, KeyState};
-pub use manager::KmsManager;
+pub use manager::{KmsManager, ResolvedKey};
 pub use operation::Operation;
 pub use rng::{InsecureDeterministicRng, Rng, SystemRng};
 pub use secret::{DataKey, KeyMaterial, Passphrase, Plaintext, PrivateKey};

@@ -23,6 +23,21 @@ use crate::types::{
 
 const TOO_LARGE_HINT: &str = "; use `kms encrypt-file` (envelope encryption) for larger data";
 
+/// A key routed to its backend and described, for many operations of one
+/// kind ([`KmsManager::resolve_key`]).
+#[derive(Debug, Clone)]
+pub struct ResolvedKey<'a> {
+    backend: &'a Arc<dyn KmsBackend>,
+    meta: Arc<KeyMetadata>,
+}
+
+impl ResolvedKey<'_> {
+    /// The key's metadata as read when it was resolved.
+    pub fn metadata(&self) -> &Arc<KeyMetadata> {
+        &self.meta
+    }
+}
+
 /// The facade over the configured backends.
 #[derive(Debug, Clone)]
 pub struct KmsManager {
@@ -100,11 +115,20 @@ impl KmsManager {
         key: &KeyRef,
         op: Operation,
     ) -> Result<(&Arc<dyn KmsBackend>, Arc<KeyMetadata>)> {
+        let ResolvedKey { backend, meta } = self.resolve_key(key, op).await?;
+        meta.check(op)?;
+        Ok((backend, meta))
+    }
+
+    /// Routes `key` to its backend, checks that the backend can do `op` and
+    /// reads the key's metadata, once for many calls (the items of a batch):
+    /// see [`Self::encrypt_with`]. The key's state and usage are checked on
+    /// each call, against the metadata as read here.
+    pub async fn resolve_key(&self, key: &KeyRef, op: Operation) -> Result<ResolvedKey<'_>> {
         let (backend, key) = self.route(key)?;
         Self::require(backend.as_ref(), op)?;
         let meta = backend.describe_key(&key).await?;
-        meta.check(op)?;
-        Ok((backend, meta))
+        Ok(ResolvedKey { backend, meta })
     }
 
     /// Status of the default backend.
@@ -306,9 +330,22 @@ impl KmsManager {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Encrypted> {
-        let (backend, meta) = self.resolve(key, Operation::Encrypt).await?;
-        Self::check_plaintext_len(&meta, backend.as_ref(), plaintext.len())?;
-        backend.encrypt(&meta, plaintext, context).await
+        let key = self.resolve_key(key, Operation::Encrypt).await?;
+        self.encrypt_with(&key, plaintext, context).await
+    }
+
+    /// [`Self::encrypt`] under a key resolved by [`Self::resolve_key`].
+    pub async fn encrypt_with(
+        &self,
+        key: &ResolvedKey<'_>,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Encrypted> {
+        let ResolvedKey { backend, meta } = key;
+        Self::require(backend.as_ref(), Operation::Encrypt)?;
+        meta.check(Operation::Encrypt)?;
+        Self::check_plaintext_len(meta, backend.as_ref(), plaintext.len())?;
+        backend.encrypt(meta, plaintext, context).await
     }
 
     /// Decrypts; the key is taken from the ciphertext unless given.

@@ -1,9 +1,10 @@
 //! Extractors whose rejections answer in the one error format.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use kms_core::Error;
 use serde::de::DeserializeOwned;
 
@@ -26,11 +27,38 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => Err(json_rejection(rej, limit)),
+        if !json_content_type(req.headers()) {
+            return Err(json_rejection(
+                JsonRejection::MissingJsonContentType(Default::default()),
+                limit,
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|rej| json_rejection(rej.into(), limit))?;
+        // The fast path reads the body once, without tracking where in
+        // the document it is; only a body that fails is read again by
+        // axum's own parser, whose message names the path of the error.
+        match serde_json::from_slice::<T>(&bytes) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(_) => match axum::Json::<T>::from_bytes(&bytes) {
+                Ok(axum::Json(v)) => Ok(ApiJson(v)),
+                Err(rej) => Err(json_rejection(rej, limit)),
+            },
         }
     }
+}
+
+/// `application/json` or `application/*+json`, as axum's `Json` requires.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+        })
 }
 
 fn json_rejection(rej: JsonRejection, limit: usize) -> ApiError {

@@ -76,6 +76,7 @@ pub struct Act<'a> {
     names: Vec<String>,
     entity: Option<String>,
     context: Option<&'a EncryptionContext>,
+    meta: Option<&'a Arc<KeyMetadata>>,
 }
 
 impl<'a> Act<'a> {
@@ -89,6 +90,7 @@ impl<'a> Act<'a> {
             names: Vec::new(),
             entity: None,
             context: None,
+            meta: None,
         }
     }
 
@@ -102,6 +104,7 @@ impl<'a> Act<'a> {
             names: Vec::new(),
             entity: None,
             context: None,
+            meta: None,
         }
     }
 
@@ -123,12 +126,20 @@ impl<'a> Act<'a> {
             names: Vec::new(),
             entity: Some(entity.into()),
             context: None,
+            meta: None,
         }
     }
 
     /// Adds the encryption context (for policies that require context keys).
     pub fn context(mut self, ctx: &'a EncryptionContext) -> Self {
         self.context = Some(ctx);
+        self
+    }
+
+    /// Adds the key's metadata, already read (a batch's key): policies
+    /// match its id and aliases without reading it again.
+    pub fn resolved(mut self, meta: Option<&'a Arc<KeyMetadata>>) -> Self {
+        self.meta = meta;
         self
     }
 
@@ -311,7 +322,11 @@ impl AppState {
         let mut resolved = None;
         if let Some(key) = act.key {
             names.push(key.to_string());
-            if let Ok(meta) = self.kms.describe_key(key).await {
+            let meta = match act.meta {
+                Some(meta) => Some(meta.clone()),
+                None => self.kms.describe_key(key).await.ok(),
+            };
+            if let Some(meta) = meta {
                 names.push(meta.key_id.to_string());
                 names.extend(meta.aliases.iter().map(|a| a.to_string()));
                 resolved = Some(meta.key_id.to_string());

@@ -571,3 +571,57 @@ async fn on_postgres_a_disable_through_one_node_reaches_the_other_before_its_cac
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_key_resolved_once_encrypts_like_encrypt_and_still_checks_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let kms = init(&sqlite_url(&dir.path().join("kms.db"))).await;
+    let aes = kms
+        .create_key(CreateKeyRequest::new(KeySpec::Aes256))
+        .await
+        .unwrap();
+    let signer = kms
+        .create_key(CreateKeyRequest::new(KeySpec::EccNistP256))
+        .await
+        .unwrap();
+    let ctx = EncryptionContext::parse("env=prod").unwrap();
+    let key = KeyRef::Id(aes.key_id);
+    let resolved = kms
+        .resolve_key(&key, kms_core::Operation::Encrypt)
+        .await
+        .unwrap();
+    assert_eq!(resolved.metadata().key_id, aes.key_id);
+    for msg in [&b"one"[..], b"two"] {
+        let ct = kms.encrypt_with(&resolved, msg, &ctx).await.unwrap();
+        assert_eq!((ct.key_id, ct.version), (aes.key_id, 1));
+        let pt = kms.decrypt(&ct.ciphertext, &ctx, None).await.unwrap();
+        assert_eq!(pt.plaintext.expose_secret(), msg);
+    }
+    let too_big = vec![0u8; 70_000];
+    let e = kms
+        .encrypt_with(&resolved, &too_big, &ctx)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::PayloadTooLarge { .. }), "{e}");
+
+    // Resolving checks the backend's capability only; the key's usage is
+    // checked on each use, as encrypt does.
+    let sign_key = kms
+        .resolve_key(&KeyRef::Id(signer.key_id), kms_core::Operation::Encrypt)
+        .await
+        .unwrap();
+    let e = kms.encrypt_with(&sign_key, b"x", &ctx).await.unwrap_err();
+    let direct = kms
+        .encrypt(&KeyRef::Id(signer.key_id), b"x", &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert_eq!(e.to_string(), direct.to_string());
+
+    let missing = KeyRef::parse("alias/missing").unwrap();
+    let e = kms
+        .resolve_key(&missing, kms_core::Operation::Encrypt)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}

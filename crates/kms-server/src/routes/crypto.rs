@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use kms_core::types::{DataKeyLength, Decrypted, Encrypted};
-use kms_core::{DataKeyPairSpec, DataKeySpec, Error, KeyRef, Operation};
+use kms_core::{DataKeyPairSpec, DataKeySpec, Error, KeyRef, Operation, ResolvedKey};
 use kms_proto::batch::SingleOrBatch;
 use kms_proto::crypto::{
     DataKeyPairRequest, DataKeyPairResponseWire, DataKeyRequest, DataKeyResponseWire,
@@ -15,6 +15,7 @@ use kms_proto::crypto::{
 use kms_proto::{ContextWire, SecretBytes};
 
 use super::batch::{Batch, finish};
+use super::same_key::SameKey;
 use super::{ApiErrors, ct_bytes, ct_text, key_ref, parse_opt, required, required_key};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -43,18 +44,25 @@ fn dec(d: Decrypted) -> DecryptResponseWire {
     }
 }
 
-async fn encrypt_one(
-    s: &AppState,
+async fn encrypt_one<'a>(
+    s: &'a AppState,
     c: &Caller,
+    keys: &mut SameKey<'a>,
     key: Option<&str>,
     plaintext: &SecretBytes,
     ctx: Option<&ContextWire>,
 ) -> kms_core::Result<Attempt<Encrypted>> {
-    let key = required_key(key, "key")?;
+    let (key, resolved) = keys.get(key, "key").await?;
     let ctx = ContextWire::parse_opt(ctx)?;
-    let act = Act::key(Operation::Encrypt, &key).context(&ctx);
-    Ok(s.attempt(c, act, || {
-        s.kms.encrypt(&key, plaintext.expose_secret(), &ctx)
+    let act = Act::key(Operation::Encrypt, key)
+        .context(&ctx)
+        .resolved(resolved.map(ResolvedKey::metadata));
+    let pt = plaintext.expose_secret();
+    Ok(s.attempt(c, act, || async {
+        match resolved {
+            Some(r) => s.kms.encrypt_with(r, pt, &ctx).await,
+            None => s.kms.encrypt(key, pt, &ctx).await,
+        }
     })
     .await)
 }
@@ -68,17 +76,20 @@ pub async fn encrypt(
     caller: Caller,
     ApiJson(req): ApiJson<EncryptRequestWire>,
 ) -> Result<Response, ApiError> {
+    let mut keys = SameKey::new(&s.kms, Operation::Encrypt);
     if let Some(items) = req.batch_input {
         let mut batch = Batch::start(items)?;
         while let Some(it) = batch.next_item() {
             let key = it.key.as_deref().or(req.key.as_deref());
-            let a = encrypt_one(&s, &caller, key, &it.plaintext, it.context.as_ref()).await;
+            let ctx = it.context.as_ref();
+            let a = encrypt_one(&s, &caller, &mut keys, key, &it.plaintext, ctx).await;
             batch.push(it.reference, a, enc);
         }
         return batch.respond(&s, &caller).await;
     }
     let pt = required(req.plaintext, "plaintext")?;
-    let a = encrypt_one(&s, &caller, req.key.as_deref(), &pt, req.context.as_ref()).await?;
+    let (key, ctx) = (req.key.as_deref(), req.context.as_ref());
+    let a = encrypt_one(&s, &caller, &mut keys, key, &pt, ctx).await?;
     Ok(Json(enc(finish(&s, &caller, a).await?)).into_response())
 }
 

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod crypto;
 pub mod keys;
 pub mod mac;
+pub mod same_key;
 pub mod seed;
 pub mod signing;
 pub mod sys;

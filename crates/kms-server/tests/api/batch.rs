@@ -251,3 +251,91 @@ async fn a_batch_is_audited_as_one_record_per_key_version_and_outcome() {
     );
     assert!(t.store().verify_audit().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn a_batch_resolves_its_key_once_yet_checks_every_item_on_its_own() {
+    let t = fresh().await;
+    let billing = t.key("AES_256", Some("alias/app-billing")).await;
+    t.key("AES_256", Some("alias/ops")).await;
+    t.key("ECC_NIST_P256", Some("alias/app-signer")).await;
+    let tok = t
+        .token_with(
+            "batcher",
+            json!([{"operations": ["encrypt"], "keys": ["alias/app-*"], "require_context_keys": ["env"]}]),
+        )
+        .await;
+    let items = json!({"key": "alias/app-billing", "batch_input": [
+        {"plaintext": b64(b"1"), "reference": "same-a", "context": "env=prod"},
+        {"plaintext": b64(b"2"), "reference": "same-b", "context": "env=prod"},
+        {"plaintext": b64(b"3"), "reference": "no-context"},
+        {"plaintext": b64(b"4"), "reference": "by-id", "key": billing, "context": "env=prod"},
+        {"plaintext": b64(b"5"), "reference": "other-key", "key": "alias/ops", "context": "env=prod"},
+        {"plaintext": b64(b"6"), "reference": "missing", "key": "alias/app-missing", "context": "env=prod"},
+        {"plaintext": b64(b"7"), "reference": "signing-key", "key": "alias/app-signer", "context": "env=prod"},
+        {"plaintext": b64(b"8"), "reference": "back", "context": "env=prod"},
+        {"plaintext": b64(&[0; 70_000]), "reference": "too-big", "context": "env=prod"},
+    ]});
+    let a = t
+        .call("POST", "/api/v1/crypto/encrypt", Some(&tok), Some(items))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let r = a.body["batch_results"].as_array().unwrap();
+    let outcome = |i: usize| {
+        r[i]["error"]["error"]
+            .as_str()
+            .map_or_else(|| "ok".to_string(), str::to_string)
+    };
+    let got: Vec<(String, String)> = (0..r.len())
+        .map(|i| (r[i]["reference"].as_str().unwrap().to_string(), outcome(i)))
+        .collect();
+    let want = [
+        ("same-a", "ok"),
+        ("same-b", "ok"),
+        ("no-context", "permission_denied"),
+        ("by-id", "ok"),
+        ("other-key", "permission_denied"),
+        ("missing", "not_found"),
+        ("signing-key", "invalid_input"),
+        ("back", "ok"),
+        ("too-big", "payload_too_large"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want, "{}", a.text);
+    for i in [0, 1, 3, 7] {
+        assert_eq!(r[i]["key_id"], billing.as_str());
+        let d = t
+            .root(
+                "POST",
+                "/api/v1/crypto/decrypt",
+                Some(json!({"ciphertext": r[i]["ciphertext"], "context": "env=prod"})),
+            )
+            .await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.text);
+    }
+
+    // A key disabled between two batches is refused in the next one.
+    let off = t
+        .root("POST", &format!("/api/v1/keys/{billing}/disable"), None)
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    let again = t
+        .call(
+            "POST",
+            "/api/v1/crypto/encrypt",
+            Some(&tok),
+            Some(json!({"key": "alias/app-billing", "batch_input": [
+                {"plaintext": b64(b"1"), "context": "env=prod"},
+                {"plaintext": b64(b"2"), "context": "env=prod"},
+            ]})),
+        )
+        .await;
+    let r = again.body["batch_results"].as_array().unwrap();
+    assert!(
+        r.iter().all(|x| x["error"]["error"].is_string()),
+        "{}",
+        again.text
+    );
+}
