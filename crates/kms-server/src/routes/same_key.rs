@@ -4,9 +4,9 @@
 //! the key's metadata for each item. The key's state and usage are still
 //! checked for every item, against the metadata read for the first one.
 
-use kms_core::{Error, KeyRef, KmsManager, Operation, ResolvedKey};
+use kms_core::{KeyRef, KmsManager, Operation, ResolvedKey};
 
-use super::key_ref;
+use super::required_key;
 
 /// The last key a batch's items named, resolved for one operation.
 #[derive(Debug)]
@@ -42,23 +42,19 @@ impl<'a> SameKey<'a> {
         given: Option<&str>,
         field: &'static str,
     ) -> kms_core::Result<(&KeyRef, Option<&ResolvedKey<'a>>)> {
-        let given = given.ok_or_else(|| Error::invalid(field, "is required"))?;
-        let reuse = self
-            .last
-            .as_ref()
-            .is_some_and(|n| n.resolved.is_some() && n.given == given);
-        if !reuse {
-            let key = key_ref(given)?;
-            let resolved = self.kms.resolve_key(&key, self.op).await.ok();
-            self.last = Some(Named {
-                given: given.to_string(),
-                key,
-                resolved,
-            });
-        }
-        match &self.last {
-            Some(n) => Ok((&n.key, n.resolved.as_ref())),
-            None => Err(Error::Internal("a batch key was not kept".into())),
-        }
+        let named = match self.last.take() {
+            Some(n) if n.resolved.is_some() && given == Some(n.given.as_str()) => n,
+            _ => {
+                let key = required_key(given, field)?;
+                let resolved = self.kms.resolve_key(&key, self.op).await.ok();
+                Named {
+                    given: given.map(str::to_string).unwrap_or_default(),
+                    key,
+                    resolved,
+                }
+            }
+        };
+        let n = self.last.insert(named);
+        Ok((&n.key, n.resolved.as_ref()))
     }
 }
